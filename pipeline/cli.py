@@ -1,0 +1,100 @@
+"""`retention sample-data | run | demo`: the command line, a thin shell over the library functions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+
+from pipeline.orchestration.runner import PipelineFailed
+from pipeline.settings import Settings, SettingsError
+
+UI_HINT = "Open the Dagster UI: ./dev ui   (then http://127.0.0.1:3000; runs of `retention run` show there)"
+
+
+def _progress(line: str) -> None:
+    print(f"  {line}", file=sys.stderr, flush=True)
+
+
+def cmd_sample_data(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.sample_data import generate
+
+    out = Path(args.out) if args.out else settings.landing_dir
+    print(f"Generating sample data for {args.customers:,} customers (seed {args.seed}) into {out}", file=sys.stderr)
+    summary = generate(out, customers=args.customers, seed=args.seed, progress=_progress)
+    for entity, rows in summary.rows.items():
+        print(f"  {entity}: {rows:,} rows in {summary.files[entity]:,} files")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    import dagster as dg
+
+    from pipeline.lib.definitions_builder import build_definitions
+    from pipeline.lib.partitions import parse_period
+    from pipeline.orchestration.runner import run_pipeline
+    from pipeline.reporting.summary import summary_lines
+
+    period_from = parse_period(args.period_from) if args.period_from else None
+    period_to = parse_period(args.period_to) if args.period_to else None
+    defs = build_definitions(settings, refresh_dbt=True)
+    instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
+    with instance:
+        runs = run_pipeline(
+            defs, instance, lambda: duckdb.connect(str(settings.warehouse), read_only=True), period_from, period_to
+        )
+    print()
+    for run in runs:
+        scope = f" quarters {run.partition_range[0]} .. {run.partition_range[1]}" if run.partition_range else ""
+        print(f"Run {run.run_id} ({run.job}{scope}): success")
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        for line in summary_lines(con):
+            print(line)
+    print(f"Warehouse: {settings.warehouse}")
+    print(UI_HINT if settings.dagster_home else "Runs were not recorded: set DAGSTER_HOME to keep them. " + UI_HINT)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    args.out = None
+    cmd_sample_data(args, settings)
+    args.period_from = args.period_to = None
+    return cmd_run(args, settings)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="retention", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sample = sub.add_parser("sample-data", help="write a realistic landing folder")
+    sample.add_argument("--customers", type=int, default=2000)
+    sample.add_argument("--seed", type=int, default=42)
+    sample.add_argument("--out", help="landing folder to write (default: RETENTION_LANDING_DIR)")
+    sample.set_defaults(func=cmd_sample_data)
+    run = sub.add_parser("run", help="ingest the landing folder and materialize every asset")
+    run.add_argument("--from", dest="period_from", help="first quarter to build: 2024-Q1, 2024-02 or 2024-02-15")
+    run.add_argument("--to", dest="period_to", help="last quarter to build (inclusive)")
+    run.set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", help="sample-data into the landing folder, then run")
+    demo.add_argument("--customers", type=int, default=2000)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return args.func(args, settings)
+    except SettingsError as exc:
+        print(f"retention: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, PipelineFailed, duckdb.Error) as exc:
+        print(f"retention: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

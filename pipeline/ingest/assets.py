@@ -1,0 +1,86 @@
+"""The ingest asset: every landing folder into its raw table, plus the manifest and quarantine tables.
+
+One asset function loads all entities so a single DuckDB writer does the whole ingest; each raw table is still
+its own asset keyed [<source>, <table>], which is also its DuckDB `schema.table` and its dbt `source()`.
+"""
+
+
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+
+from pipeline.ingest.contract import ENTITIES, LINEAGE_COLUMNS, Entity
+from pipeline.ingest.loader import FileResult, ingest_landing
+from pipeline.lib.warehouse import Warehouse
+
+MANIFEST_KEY = dg.AssetKey(["ingest", "manifest"])
+QUARANTINE_KEY = dg.AssetKey(["ingest", "quarantine"])
+
+
+def _column_schema(entity: Entity) -> dg.TableSchema:
+    columns = [dg.TableColumn(c.name, c.sql_type.lower()) for c in entity.columns]
+    columns += [dg.TableColumn(name, sql_type.lower()) for name, sql_type in LINEAGE_COLUMNS.items()]
+    return dg.TableSchema(columns=columns)
+
+
+def raw_table_spec(entity: Entity) -> dg.AssetSpec:
+    key = ", ".join(f"`{k}`" for k in entity.key)
+    return dg.AssetSpec(
+        key=entity.asset_key_path,
+        group_name="ingest",
+        kinds={"duckdb", "csv", "parquet"},
+        description=f"{entity.description} Loaded from `<landing>/{entity.folder}/`; key ({key}); the latest batch wins.",
+        metadata={"dagster/column_schema": _column_schema(entity), "dagster/table_name": entity.qualified},
+        tags={"layer": "raw"},
+    )
+
+
+SPECS = [raw_table_spec(e) for e in ENTITIES] + [
+    dg.AssetSpec(MANIFEST_KEY, group_name="ingest", kinds={"duckdb"}, description="Every landing file seen: hash, rows read / loaded / quarantined, error."),
+    dg.AssetSpec(QUARANTINE_KEY, group_name="ingest", kinds={"duckdb"}, description="Rejected rows with file, row number, column, raw value and reason."),
+]
+
+
+def summarize(results: list[FileResult]) -> dict[str, dict[str, int]]:
+    """Per entity: files loaded / skipped / rejected and rows read / loaded / quarantined in this run."""
+    totals: dict[str, Counter] = {e.folder: Counter() for e in ENTITIES}
+    for r in results:
+        t = totals[r.entity]
+        t["files_skipped" if r.skipped else "files_rejected" if r.error else "files_loaded"] += 1
+        t["rows_read"] += r.rows_read or 0
+        t["rows_loaded"] += r.rows_loaded
+        t["rows_quarantined"] += r.rows_quarantined
+    keys = ("files_loaded", "files_skipped", "files_rejected", "rows_read", "rows_loaded", "rows_quarantined")
+    return {entity: {k: t[k] for k in keys} for entity, t in totals.items()}
+
+
+class Landing(dg.ConfigurableResource):
+    """The landing folder: one sub-folder of CSV/Parquet files per entity."""
+
+    path: str
+
+
+@dg.multi_asset(specs=SPECS, name="ingest_landing_files", pool="warehouse")
+def ingest_landing_files(context: dg.AssetExecutionContext, landing: Landing, warehouse: Warehouse):
+    """Load new and changed landing files; files already loaded with the same content are skipped."""
+    landing = Path(landing.path)
+    if not landing.is_dir():
+        context.log.warning(f"landing folder {landing} does not exist: nothing to ingest")
+    with warehouse.connect() as con:
+        results = ingest_landing(con, landing, progress=context.log.info)
+        counts = {e.folder: con.execute(f"SELECT count(*) FROM {e.qualified}").fetchone()[0] for e in ENTITIES}
+        quarantine_total = con.execute("SELECT count(*) FROM ingest.quarantine").fetchone()[0]
+        manifest_total = con.execute("SELECT count(*) FROM ingest.manifest").fetchone()[0]
+    errors = [r.error for r in results if r.error]
+    for error in errors:
+        context.log.error(error)
+    per_entity = summarize(results)
+    for entity in ENTITIES:
+        metadata = {**per_entity[entity.folder], "dagster/row_count": counts[entity.folder]}
+        yield dg.MaterializeResult(asset_key=entity.asset_key_path, metadata=metadata)
+    yield dg.MaterializeResult(
+        asset_key=MANIFEST_KEY,
+        metadata={"dagster/row_count": manifest_total, "rejected_files": dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")},
+    )
+    yield dg.MaterializeResult(asset_key=QUARANTINE_KEY, metadata={"dagster/row_count": quarantine_total})

@@ -1,0 +1,35 @@
+"""Wires settings into resources and collects every domain's assets and jobs."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from pipeline.ingest.assets import Landing, ingest_landing_files
+from pipeline.lib.partitions import quarterly_partitions
+from pipeline.lib.warehouse import Warehouse
+from pipeline.orchestration.jobs import build_job, ingest_job
+from pipeline.settings import Settings
+from pipeline.transform.assets import DbtVars, build_dbt_assets
+from pipeline.transform.project import dbt_executable, load_dbt_project
+
+
+def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Definitions:
+    project = load_dbt_project(settings.dbt_project_dir, refresh=refresh_dbt)
+    warehouse_path = str(settings.warehouse.resolve())
+    return dg.Definitions(
+        assets=[ingest_landing_files, *build_dbt_assets(project, quarterly_partitions(settings.start))],
+        jobs=[ingest_job, build_job],
+        resources={
+            "warehouse": Warehouse(
+                path=warehouse_path, memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads
+            ),
+            "landing": Landing(path=str(settings.landing_dir.resolve())),
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
+            "dbt_vars": DbtVars(
+                warehouse_path=warehouse_path,
+                reporting_currency=settings.reporting_currency,
+                activity_window_days=settings.activity_window_days,
+            ),
+        },
+    )

@@ -1,0 +1,101 @@
+"""Runs the pipeline through Dagster's own job execution, so every run is recorded on the Dagster instance
+(visible in the UI when DAGSTER_HOME is set): first ingest, then the build for the quarters that have data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dagster as dg
+import duckdb
+
+from pipeline.lib.partitions import quarter_start
+
+# Dagster's documented run tags for a run over a range of partitions (one run, one dbt invocation).
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+# Step-level INFO lines (progress, dbt commands) on the console; Dagster's DEBUG event stream stays in the run log.
+CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+class PipelineFailed(RuntimeError):
+    """A run failed; the message names the run and the failing steps."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    job: str
+    run_id: str
+    partition_range: tuple[str, str] | None = None
+
+
+def data_quarters(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
+    """First and last quarter with data: from the earliest service period or order to the as-of day."""
+    first, last = con.execute(
+        """
+        SELECT min(d_first), max(d_last) FROM (
+            SELECT min(period_start) AS d_first, max(issued_at)::DATE AS d_last FROM billing.invoices
+            UNION ALL
+            SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM shop.orders
+        )
+        """
+    ).fetchone()
+    if first is None or last is None:
+        return None
+    return quarter_start(first), quarter_start(last)
+
+
+def partition_range(
+    partitions_def: dg.TimeWindowPartitionsDefinition,
+    data: tuple[dt.date, dt.date] | None,
+    period_from: dt.date | None,
+    period_to: dt.date | None,
+) -> tuple[str, str]:
+    """The first and last quarter partition key to build, clipped to the partitions that exist."""
+    keys = partitions_def.get_partition_keys()
+    if not keys:
+        raise PipelineFailed("no quarter partitions exist: is RETENTION_START in the future?")
+    data_from, data_to = data if data else (None, None)
+    start = (period_from or data_from or dt.date.fromisoformat(keys[-1])).isoformat()
+    end = (period_to or data_to or dt.date.fromisoformat(keys[-1])).isoformat()
+    start, end = max(start, keys[0]), min(end, keys[-1])
+    if start > end:
+        raise PipelineFailed(f"no quarter to build between {start} and {end} (partitions {keys[0]} .. {keys[-1]})")
+    return start, end
+
+
+def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str] | None = None) -> RunRecord:
+    result = job.execute_in_process(run_config=CONSOLE_INFO, instance=instance, tags=tags or {}, raise_on_error=False)
+    if not result.success:
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        messages = [
+            e.event_specific_data.error.message.strip()
+            for e in result.all_events
+            if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
+        ]
+        detail = "\n".join(messages[:3])
+        raise PipelineFailed(f"run {result.run_id} of {job.name} failed in step(s) {', '.join(failed)}:\n{detail}")
+    return RunRecord(job.name, result.run_id)
+
+
+def run_pipeline(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    connect_read_only: Callable[[], duckdb.DuckDBPyConnection],
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+) -> list[RunRecord]:
+    """Ingest, then build every asset for the quarters with data (or the given range) in one run."""
+    runs = [execute(defs.resolve_job_def("ingest_job"), instance)]
+    build = defs.resolve_job_def("build_job")
+    partitions_def = build.partitions_def
+    con = connect_read_only()
+    try:
+        data = data_quarters(con)
+    finally:
+        con.close()
+    first, last = partition_range(partitions_def, data, period_from, period_to)
+    record = execute(build, instance, {RANGE_START_TAG: first, RANGE_END_TAG: last})
+    runs.append(RunRecord(record.job, record.run_id, (first, last)))
+    return runs

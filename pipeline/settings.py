@@ -1,0 +1,68 @@
+"""Every RETENTION_* environment variable, typed, with its default. The only module that reads the environment.
+
+Paths are relative to the current directory (the repository root when you follow the README), which is where
+`dagster dev` and the `retention` command are started from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A RETENTION_* variable holds a value that cannot be used."""
+
+
+def _get(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _date(name: str, default: str) -> dt.date:
+    raw = _get(name, default)
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a date (expected YYYY-MM-DD)") from exc
+
+
+def _optional_positive_int(name: str) -> int | None:
+    raw = _get(name, "")
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name}={raw!r} is not a positive whole number")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse: Path
+    reporting_currency: str
+    start: dt.date
+    activity_window_days: int | None  # None: derived from the data (3 x median purchase gap)
+    duckdb_memory_limit: str
+    duckdb_threads: int | None
+    dbt_project_dir: Path
+    dagster_home: Path | None  # Dagster's own DAGSTER_HOME: when set, runs are recorded there
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        currency = _get("RETENTION_REPORTING_CURRENCY", "USD").upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise SettingsError(f"RETENTION_REPORTING_CURRENCY={currency!r} is not an ISO 4217 code")
+        return cls(
+            landing_dir=Path(_get("RETENTION_LANDING_DIR", "data/landing")),
+            warehouse=Path(_get("RETENTION_WAREHOUSE", "data/warehouse.duckdb")),
+            reporting_currency=currency,
+            start=_date("RETENTION_START", "2021-01-01"),
+            activity_window_days=_optional_positive_int("RETENTION_ACTIVITY_WINDOW_DAYS"),
+            duckdb_memory_limit=_get("RETENTION_DUCKDB_MEMORY_LIMIT", "4GB"),
+            duckdb_threads=_optional_positive_int("RETENTION_DUCKDB_THREADS"),
+            dbt_project_dir=Path(_get("RETENTION_DBT_PROJECT_DIR", "dbt_project")),
+            dagster_home=Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else None,
+        )

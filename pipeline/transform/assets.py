@@ -1,0 +1,74 @@
+"""dbt models as Dagster assets: the unpartitioned staging/intermediate layer and the quarterly marts.
+
+Marts tagged `partitioned` in dbt are incremental models that replace one window of quarters per run; the
+window comes from the Dagster partition (or partition range, run as one dbt invocation).
+"""
+
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from pipeline.transform.dbt_vars import dbt_vars, vars_arg
+
+PARTITIONED_SELECTOR = "tag:partitioned"
+
+
+class LayerTranslator(DagsterDbtTranslator):
+    """Groups each model by its layer: the first folder under models/ (staging, intermediate, marts)."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        fqn = props.get("fqn", [])
+        if props.get("resource_type") == "model" and len(fqn) > 2:
+            spec = spec.replace_attributes(group_name=fqn[1])
+        return spec
+
+
+class DbtVars(dg.ConfigurableResource):
+    """The settings every dbt run receives as vars."""
+
+    warehouse_path: str
+    reporting_currency: str = "USD"
+    activity_window_days: int | None = None
+
+    def build(self, window=None) -> list[str]:
+        return vars_arg(dbt_vars(self.warehouse_path, self.reporting_currency, self.activity_window_days, window))
+
+
+def build_dbt_assets(project: DbtProject, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    translator = LayerTranslator()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        exclude=PARTITIONED_SELECTOR,
+        dagster_dbt_translator=translator,
+        name="dbt_models",
+        pool="warehouse",
+    )
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars):
+        """Staging views and intermediate tables, rebuilt whole on every run (they are cheap on intervals)."""
+        yield from dbt.cli(["build", *dbt_vars.build()], context=context).stream()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        select=PARTITIONED_SELECTOR,
+        dagster_dbt_translator=translator,
+        name="dbt_partitioned_models",
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool="warehouse",
+    )
+    def dbt_partitioned_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars):
+        """The marts, one quarter (or a range of quarters in one dbt run) at a time."""
+        window = context.partition_time_window
+        bounds = (window.start.date(), window.end.date())
+        context.log.info(f"rebuilding marts for [{bounds[0]}, {bounds[1]})")
+        yield from dbt.cli(["build", *dbt_vars.build(bounds)], context=context).stream()
+
+    return [dbt_models, dbt_partitioned_models]
