@@ -1,0 +1,1 @@
+"""Jobs, schedules and the runner behind the retention command."""

@@ -1,0 +1,1 @@
+"""What the pipeline tells people: run summaries, later charts and reports."""
