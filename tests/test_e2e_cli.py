@@ -68,7 +68,12 @@ def test_runs_are_recorded_on_the_dagster_instance(first_run, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
     with dg.DagsterInstance.get() as instance:
         jobs = sorted(r.job_name for r in instance.get_runs())
+        window = instance.get_latest_materialization_event(dg.AssetKey(["intermediate", "int_activity_window"]))
+        retention = instance.get_latest_materialization_event(dg.AssetKey(["marts", "retention"]))
     assert jobs == ["build_job", "ingest_job"]
+    metadata = window.asset_materialization.metadata
+    assert metadata["activity_window_days"].value > 0 and metadata["window_source"].value == "derived"
+    assert retention.asset_materialization.metadata["dagster/row_count"].value > 0
 
 
 def test_running_again_changes_no_mart(first_run):

@@ -30,6 +30,7 @@ def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Defin
                 warehouse_path=warehouse_path,
                 reporting_currency=settings.reporting_currency,
                 activity_window_days=settings.activity_window_days,
+                duckdb_memory_limit=settings.duckdb_memory_limit,
             ),
         },
     )

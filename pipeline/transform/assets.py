@@ -11,7 +11,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from pipeline.lib.warehouse import Warehouse
 from pipeline.transform.dbt_vars import dbt_vars, vars_arg
+from pipeline.transform.table_facts import with_table_facts
 
 PARTITIONED_SELECTOR = "tag:partitioned"
 
@@ -34,9 +36,14 @@ class DbtVars(dg.ConfigurableResource):
     warehouse_path: str
     reporting_currency: str = "USD"
     activity_window_days: int | None = None
+    duckdb_memory_limit: str = "4GB"
 
     def build(self, window=None) -> list[str]:
-        return vars_arg(dbt_vars(self.warehouse_path, self.reporting_currency, self.activity_window_days, window))
+        return vars_arg(
+            dbt_vars(
+                self.warehouse_path, self.reporting_currency, self.activity_window_days, window, self.duckdb_memory_limit
+            )
+        )
 
 
 def build_dbt_assets(project: DbtProject, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -50,9 +57,10 @@ def build_dbt_assets(project: DbtProject, partitions_def: dg.PartitionsDefinitio
         name="dbt_models",
         pool="warehouse",
     )
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars):
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse):
         """Staging views and intermediate tables, rebuilt whole on every run (they are cheap on intervals)."""
-        yield from dbt.cli(["build", *dbt_vars.build()], context=context).stream()
+        invocation = dbt.cli(["build", *dbt_vars.build()], context=context)
+        yield from with_table_facts(invocation.stream(), invocation.manifest, lambda: warehouse.connect(read_only=True))
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -64,11 +72,14 @@ def build_dbt_assets(project: DbtProject, partitions_def: dg.PartitionsDefinitio
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="warehouse",
     )
-    def dbt_partitioned_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars):
+    def dbt_partitioned_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse
+    ):
         """The marts, one quarter (or a range of quarters in one dbt run) at a time."""
         window = context.partition_time_window
         bounds = (window.start.date(), window.end.date())
         context.log.info(f"rebuilding marts for [{bounds[0]}, {bounds[1]})")
-        yield from dbt.cli(["build", *dbt_vars.build(bounds)], context=context).stream()
+        invocation = dbt.cli(["build", *dbt_vars.build(bounds)], context=context)
+        yield from with_table_facts(invocation.stream(), invocation.manifest, lambda: warehouse.connect(read_only=True))
 
     return [dbt_models, dbt_partitioned_models]

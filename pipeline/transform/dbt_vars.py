@@ -15,6 +15,7 @@ def dbt_vars(
     reporting_currency: str,
     activity_window_days: int | None,
     window: tuple[dt.date, dt.date] | None = None,
+    duckdb_memory_limit: str = "4GB",
 ) -> dict[str, object]:
     """Vars for one dbt run; `window` is [start, end) of the quarters being rebuilt, None for all history."""
     start, end = window or ALL_HISTORY
@@ -23,6 +24,7 @@ def dbt_vars(
     result: dict[str, object] = {
         "warehouse_path": str(Path(warehouse_path).resolve()),
         "reporting_currency": reporting_currency,
+        "duckdb_memory_limit": duckdb_memory_limit,
         "window_start": start.isoformat(),
         "window_end": end.isoformat(),
     }

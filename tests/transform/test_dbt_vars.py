@@ -11,6 +11,7 @@ def test_window_and_settings_become_vars(tmp_path):
     assert values == {
         "warehouse_path": str((tmp_path / "w.duckdb").resolve()),
         "reporting_currency": "EUR",
+        "duckdb_memory_limit": "4GB",
         "window_start": "2024-01-01",
         "window_end": "2024-07-01",
         "activity_window_days": 45,

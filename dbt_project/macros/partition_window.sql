@@ -1,0 +1,32 @@
+{#-
+    Rows of the partition window [window_start, window_end) (vars, ISO dates, quarter-aligned):
+    month and quarter rows whose period starts in the window, and year rows of every year overlapping it.
+-#}
+{% macro in_partition_window(grain_expr='grain', period_start_expr='period_start') %}
+(
+    case
+        when {{ grain_expr }} = 'year' then
+            {{ period_start_expr }} >= {{ dbt.date_trunc('year', partition_window_start()) }}
+            and {{ period_start_expr }} < {{ partition_window_end() }}
+        else
+            {{ period_start_expr }} >= {{ partition_window_start() }}
+            and {{ period_start_expr }} < {{ partition_window_end() }}
+    end
+)
+{% endmacro %}
+
+{% macro partition_window_start() %}cast('{{ var("window_start") }}' as date){% endmacro %}
+
+{% macro partition_window_end() %}cast('{{ var("window_end") }}' as date){% endmacro %}
+
+{#- pre_hook of the partitioned marts: on an incremental run, empty the window before its rows are appended. -#}
+{% macro delete_partition_window(period_start_expr='period_start') %}
+    {% if is_incremental() %}
+        delete from {{ this }} where {{ in_partition_window('grain', period_start_expr) }}
+    {% endif %}
+{% endmacro %}
+
+{#- The period a cohort_retention row observes: its cohort period moved on by period_offset periods. -#}
+{% macro cohort_observed_period_start() %}
+cast({{ dbt.dateadd('month', 'period_offset * ' ~ months_per_grain('grain'), 'cohort_period_start') }} as date)
+{% endmacro %}

@@ -1,0 +1,41 @@
+{{ config(pre_hook="{{ delete_partition_window('period_start') }}") }}
+
+with periods as (
+    select grain, period_start, period_end, is_complete
+    from {{ ref('int_periods') }}
+    where {{ in_partition_window('grain', 'period_start') }}
+),
+
+customers as (
+    select customer_id, segment from {{ ref('int_customers_first_active') }}
+),
+
+segments as (
+    select distinct segment from customers
+),
+
+counts as (
+    select
+        customer_periods.grain,
+        customer_periods.period_start,
+        customers.segment,
+        {{ retention_count_columns() }}
+    from {{ ref('customer_periods') }} as customer_periods
+    inner join customers on customers.customer_id = customer_periods.customer_id
+    where {{ in_partition_window('customer_periods.grain', 'customer_periods.period_start') }}
+    group by customer_periods.grain, customer_periods.period_start, customers.segment
+)
+
+select
+    cast(periods.grain as varchar) as grain,
+    periods.period_start,
+    periods.period_end,
+    periods.is_complete,
+    cast(segments.segment as varchar) as segment,
+    {{ retention_metric_columns('counts') }}
+from periods
+cross join segments
+left join counts
+    on counts.grain = periods.grain
+    and counts.period_start = periods.period_start
+    and counts.segment = segments.segment

@@ -1,0 +1,5 @@
+select
+    "date" as rate_date,
+    currency,
+    rate
+from {{ source('finance', 'fx_rates') }}

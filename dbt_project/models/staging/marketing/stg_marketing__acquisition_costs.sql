@@ -1,0 +1,5 @@
+select
+    period_start,
+    channel,
+    amount
+from {{ source('marketing', 'acquisition_costs') }}
