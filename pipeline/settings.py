@@ -29,6 +29,23 @@ def _date(name: str, default: str) -> dt.date:
         raise SettingsError(f"{name}={raw!r} is not a date (expected YYYY-MM-DD)") from exc
 
 
+def _positive_float(name: str, default: str, upper: float | None = None) -> float:
+    raw = _get(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0 or (upper is not None and value > upper):
+        limit = f" and at most {upper}" if upper is not None else ""
+        raise SettingsError(f"{name}={raw!r} must be a number above 0{limit}")
+    return value
+
+
+def _positive_int(name: str, default: str) -> int:
+    value = _optional_positive_int(name)
+    return int(default) if value is None else value
+
+
 def _optional_positive_int(name: str) -> int | None:
     raw = _get(name, "")
     if not raw:
@@ -49,6 +66,12 @@ class Settings:
     duckdb_threads: int | None
     dbt_project_dir: Path
     dagster_home: Path | None  # Dagster's own DAGSTER_HOME: when set, runs are recorded there
+    export_dir: Path
+    overdue_factor: float
+    inactive_days: int
+    payment_grace_days: int
+    p_alive_threshold: float
+    mrr_contraction_min_pct: float
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -65,4 +88,10 @@ class Settings:
             duckdb_threads=_optional_positive_int("RETENTION_DUCKDB_THREADS"),
             dbt_project_dir=Path(_get("RETENTION_DBT_PROJECT_DIR", "dbt_project")),
             dagster_home=Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else None,
+            export_dir=Path(_get("RETENTION_EXPORT_DIR", "data/exports")),
+            overdue_factor=_positive_float("RETENTION_OVERDUE_FACTOR", "1.5"),
+            inactive_days=_positive_int("RETENTION_INACTIVE_DAYS", "90"),
+            payment_grace_days=_positive_int("RETENTION_PAYMENT_GRACE_DAYS", "14"),
+            p_alive_threshold=_positive_float("RETENTION_P_ALIVE_THRESHOLD", "0.5", upper=1.0),
+            mrr_contraction_min_pct=_positive_float("RETENTION_MRR_CONTRACTION_MIN_PCT", "5", upper=100.0),
         )

@@ -9,7 +9,11 @@ import sys
 import duckdb
 import pytest
 
-MARTS = ("customer_periods", "retention", "revenue_churn", "cohort_retention", "retention_by_segment", "revenue_churn_by_segment")
+MARTS = (
+    "customer_periods", "retention", "revenue_churn", "cohort_retention", "retention_by_segment",
+    "revenue_churn_by_segment", "churn_reasons", "customer_value", "unit_economics", "at_risk_customers",
+    "customer_purchase_predictions",
+)
 
 
 def retention(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -24,6 +28,36 @@ def table_hashes(path) -> dict[str, tuple[int, int]]:
         }
 
 
+def test_outreach_exports_have_the_documented_columns(first_run):
+    tmp, _, _ = first_run
+    at_risk = sorted((tmp / "exports").glob("at_risk_customers_*.csv"))
+    churned = sorted((tmp / "exports").glob("churned_customers_*.csv"))
+    assert len(at_risk) == 1 and len(churned) == 1
+    assert at_risk[0].read_text().splitlines()[0] == (
+        "priority_rank,customer_id,name,email,segment,reasons,value_at_risk,p_alive,days_since_last_activity,"
+        "expected_next_order_date,as_of"
+    )
+    assert churned[0].read_text().splitlines()[0] == (
+        "customer_id,name,email,segment,churned_in_month,lost_mrr,lifetime_revenue,trailing_12m_revenue,last_active_day"
+    )
+
+
+def test_names_and_emails_stay_out_of_dagster_metadata_and_logs(first_run, monkeypatch):
+    import dagster as dg
+
+    tmp, _, run = first_run
+    with duckdb.connect(str(tmp / "warehouse.duckdb"), read_only=True) as con:
+        names = [n for (n,) in con.execute("SELECT name FROM marts.at_risk_customers WHERE name <> '' LIMIT 20").fetchall()]
+        emails = [e for (e,) in con.execute("SELECT email FROM marts.at_risk_customers WHERE email <> '' LIMIT 20").fetchall()]
+    assert names and emails
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "at_risk_customers"]))
+    shown = str(event.asset_materialization.metadata) + run.stdout + run.stderr
+    assert not [n for n in names if n in shown]
+    assert not [e for e in emails if e in shown]
+
+
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
@@ -32,6 +66,7 @@ def first_run(tmp_path_factory):
         "RETENTION_LANDING_DIR": str(tmp / "landing"),
         "RETENTION_WAREHOUSE": str(tmp / "warehouse.duckdb"),
         "DAGSTER_HOME": str(tmp / "dagster_home"),
+        "RETENTION_EXPORT_DIR": str(tmp / "exports"),
     }
     (tmp / "dagster_home").mkdir()
     generated = retention(["sample-data", "--customers", "300", "--seed", "7"], env)

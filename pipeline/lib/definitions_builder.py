@@ -12,13 +12,22 @@ from pipeline.orchestration.jobs import build_job, ingest_job
 from pipeline.settings import Settings
 from pipeline.transform.assets import DbtVars, build_dbt_assets
 from pipeline.transform.project import dbt_executable, load_dbt_project
+from pipeline.value.at_risk_asset import RiskSettings, at_risk_customers
+from pipeline.value.exports import Exports, outreach_exports
+from pipeline.value.purchase_model import purchase_model
 
 
 def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Definitions:
     project = load_dbt_project(settings.dbt_project_dir, refresh=refresh_dbt)
     warehouse_path = str(settings.warehouse.resolve())
     return dg.Definitions(
-        assets=[ingest_landing_files, *build_dbt_assets(project, quarterly_partitions(settings.start))],
+        assets=[
+            ingest_landing_files,
+            *build_dbt_assets(project, quarterly_partitions(settings.start)),
+            purchase_model,
+            at_risk_customers,
+            outreach_exports,
+        ],
         jobs=[ingest_job, build_job],
         resources={
             "warehouse": Warehouse(
@@ -26,6 +35,14 @@ def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Defin
             ),
             "landing": Landing(path=str(settings.landing_dir.resolve())),
             "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
+            "risk": RiskSettings(
+                overdue_factor=settings.overdue_factor,
+                inactive_days=settings.inactive_days,
+                payment_grace_days=settings.payment_grace_days,
+                p_alive_threshold=settings.p_alive_threshold,
+                mrr_contraction_min_pct=settings.mrr_contraction_min_pct,
+            ),
+            "exports": Exports(path=str(settings.export_dir.resolve())),
             "dbt_vars": DbtVars(
                 warehouse_path=warehouse_path,
                 reporting_currency=settings.reporting_currency,

@@ -65,12 +65,19 @@ def partition_range(
     return start, end
 
 
+def root_message(error) -> str:
+    """The innermost cause of a step failure: the user's error, not Dagster's wrapper around it."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return error.message.strip()
+
+
 def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str] | None = None) -> RunRecord:
     result = job.execute_in_process(run_config=CONSOLE_INFO, instance=instance, tags=tags or {}, raise_on_error=False)
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         messages = [
-            e.event_specific_data.error.message.strip()
+            root_message(e.event_specific_data.error)
             for e in result.all_events
             if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
         ]

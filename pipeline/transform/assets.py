@@ -1,7 +1,8 @@
 """dbt models as Dagster assets: the unpartitioned staging/intermediate layer and the quarterly marts.
 
 Marts tagged `partitioned` in dbt are incremental models that replace one window of quarters per run; the
-window comes from the Dagster partition (or partition range, run as one dbt invocation).
+window comes from the Dagster partition (or partition range, run as one dbt invocation). Models tagged
+`post_marts` read whole marts and run after them.
 """
 
 
@@ -16,6 +17,7 @@ from pipeline.transform.dbt_vars import dbt_vars, vars_arg
 from pipeline.transform.table_facts import with_table_facts
 
 PARTITIONED_SELECTOR = "tag:partitioned"
+POST_MARTS_SELECTOR = "tag:post_marts"
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -47,30 +49,22 @@ class DbtVars(dg.ConfigurableResource):
 
 
 def build_dbt_assets(project: DbtProject, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """Three dbt invocations in dependency order: the unpartitioned layers, the quarterly marts, and the models
+    tagged `post_marts` that read whole mart tables (unit economics)."""
     translator = LayerTranslator()
+    common = {"manifest": project.manifest_path, "project": project, "dagster_dbt_translator": translator, "pool": "warehouse"}
 
-    @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        exclude=PARTITIONED_SELECTOR,
-        dagster_dbt_translator=translator,
-        name="dbt_models",
-        pool="warehouse",
-    )
+    @dbt_assets(**common, exclude=f"{PARTITIONED_SELECTOR} {POST_MARTS_SELECTOR}", name="dbt_models")
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse):
         """Staging views and intermediate tables, rebuilt whole on every run (they are cheap on intervals)."""
-        invocation = dbt.cli(["build", *dbt_vars.build()], context=context)
-        yield from with_table_facts(invocation.stream(), invocation.manifest, lambda: warehouse.connect(read_only=True))
+        yield from _build(context, dbt, dbt_vars.build(), warehouse)
 
     @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
+        **common,
         select=PARTITIONED_SELECTOR,
-        dagster_dbt_translator=translator,
         name="dbt_partitioned_models",
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        pool="warehouse",
     )
     def dbt_partitioned_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse
@@ -79,7 +73,18 @@ def build_dbt_assets(project: DbtProject, partitions_def: dg.PartitionsDefinitio
         window = context.partition_time_window
         bounds = (window.start.date(), window.end.date())
         context.log.info(f"rebuilding marts for [{bounds[0]}, {bounds[1]})")
-        invocation = dbt.cli(["build", *dbt_vars.build(bounds)], context=context)
-        yield from with_table_facts(invocation.stream(), invocation.manifest, lambda: warehouse.connect(read_only=True))
+        yield from _build(context, dbt, dbt_vars.build(bounds), warehouse)
 
-    return [dbt_models, dbt_partitioned_models]
+    @dbt_assets(**common, select=POST_MARTS_SELECTOR, name="dbt_post_marts_models")
+    def dbt_post_marts_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse
+    ):
+        """Models over whole mart tables, rebuilt after any quarter changed."""
+        yield from _build(context, dbt, dbt_vars.build(), warehouse)
+
+    return [dbt_models, dbt_partitioned_models, dbt_post_marts_models]
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, vars_args: list[str], warehouse: Warehouse):
+    invocation = dbt.cli(["build", *vars_args], context=context)
+    yield from with_table_facts(invocation.stream(), invocation.manifest, lambda: warehouse.connect(read_only=True))

@@ -1,8 +1,8 @@
 """A small, deterministic landing dataset written straight into the raw warehouse tables.
 
 Covers monthly and annual plans, a mid-month upgrade (credit + prorated charge), a downgrade, cancellations,
-a reactivation, a void and a refunded line, a foreign currency with and without a usable rate, and shop
-customers buying at irregular intervals.
+a reactivation, a void and a refunded line, a foreign currency with and without a usable rate, shop
+customers buying at irregular intervals, cancellation-survey answers around churn days and monthly marketing spend.
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ class Dataset:
         self.orders: list[tuple] = []
         self.customers: list[tuple] = []
         self.fx_rates: list[tuple] = []
+        self.churn_feedback: list[tuple] = []
+        self.acquisition_costs: list[tuple] = []
+
+    def feedback(self, customer, submitted_at, reason, comment=None):
+        self.churn_feedback.append((customer, submitted_at, reason, comment))
 
     def line(self, customer, amount, start, end, status="paid", currency="USD", issued=None):
         number = len(self.invoices) + 1
@@ -111,6 +116,21 @@ def build_dataset(with_invoices: bool = True, with_orders: bool = True) -> Datas
         data.order("s-monthly", D(2023, 3, 5), 25)
         data.order("o-eur", D(2023, 4, 2), 30, currency="EUR")
         data.order("o-jpy", D(2023, 4, 3), 3000, currency="JPY")
+    # Survey answers: s-cancel's last paid day is 2023-07-31 (churn day 2023-08-01); its answer 2 days after the
+    # churn day is nearer than the one 7 days before. s-react churns on 2023-04-01 and again on 2024-05-01.
+    # s-down churns on 2024-08-01. A blank answer is ignored; s-monthly never churns.
+    data.feedback("s-cancel", dt.datetime(2023, 7, 25, 10), "Missing features")
+    data.feedback("s-cancel", dt.datetime(2023, 8, 3, 9), " too EXPENSIVE ")
+    data.feedback("s-react", dt.datetime(2023, 3, 28, 16), "Switched to competitor")
+    data.feedback("s-react", dt.datetime(2024, 5, 2, 8), "Too expensive", "cheaper elsewhere")
+    data.feedback("s-down", dt.datetime(2024, 7, 30, 12), "budget")
+    data.feedback("s-gen-3", dt.datetime(2023, 6, 1, 12), "   ")
+    data.feedback("s-monthly", dt.datetime(2023, 6, 1, 12), "other")
+    for k in range(20):
+        month = _add_months(D(2023, 1, 1), k)
+        data.acquisition_costs.append((month, "search", Decimal(200 + 25 * k)))
+        if k % 3 == 0:
+            data.acquisition_costs.append((month, "events", Decimal(1500)))
     segments = ["smb", "enterprise", None, ""]
     ids = sorted({row[2] for row in data.invoices} | {row[1] for row in data.orders})
     for index, customer in enumerate(ids[:-3]):
@@ -127,6 +147,8 @@ def write_warehouse(path, data: Dataset) -> None:
             "shop.orders": data.orders,
             "crm.customers": data.customers,
             "finance.fx_rates": data.fx_rates,
+            "crm.churn_feedback": data.churn_feedback,
+            "marketing.acquisition_costs": data.acquisition_costs,
         }
         for table, rows in tables.items():
             if not rows:

@@ -16,6 +16,7 @@ MARTS = (
     "revenue_churn",
     "revenue_churn_by_segment",
     "cohort_retention",
+    "churn_reasons",
 )
 
 
@@ -34,7 +35,7 @@ def scalar(con, sql: str):
 def test_build_succeeds_with_unit_and_data_tests(built_project):
     _, result = built_project
     assert result.returncode == 0
-    assert "14 unit tests" in result.stdout
+    assert "18 unit tests" in result.stdout
     assert "ERROR=0" in result.stdout and "FAIL" not in result.stdout
 
 

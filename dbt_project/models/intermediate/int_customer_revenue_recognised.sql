@@ -38,7 +38,7 @@ revenue as (
         grain,
         period_start,
         customer_id,
-        cast(round(amount_reporting * recognised_days / service_days, 4) as decimal(18, 4)) as recognised_revenue,
+        {{ recognised_line_revenue('amount_reporting', 'recognised_days', 'service_days') }} as recognised_revenue,
         0 as order_count
     from line_pieces
     union all

@@ -31,6 +31,7 @@ converted as (
         status in ('paid', 'open') as is_recognised,
         period_start,
         period_end,
+        issued_on,
         service_days,
         case
             when nearest_months >= 1 and abs(service_days - nearest_months * 30.4375) <= 3

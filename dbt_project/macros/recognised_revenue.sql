@@ -1,0 +1,8 @@
+{#-
+    Revenue recognised from one invoice line over recognised_days of its service_days: the line's amount spread
+    evenly over its service days, rounded to 4 decimals (DECIMAL(18,4)). Shared by int_customer_revenue_recognised
+    (per period) and customer_value (trailing 12 months), so both use the same recognition.
+-#}
+{% macro recognised_line_revenue(amount_expr, recognised_days_expr, service_days_expr) %}
+cast(round({{ amount_expr }} * {{ recognised_days_expr }} / {{ service_days_expr }}, 4) as decimal(18, 4))
+{% endmacro %}

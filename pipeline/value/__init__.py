@@ -1,0 +1,1 @@
+"""Customer-value models (purchase frequency, survival) fitted on per-customer summaries."""

@@ -1,0 +1,76 @@
+"""Outreach exports: CSV files for the team that calls at-risk customers and asks churned ones for feedback.
+
+Files are named by their as-of day / month, so a re-run replaces them and earlier runs' files stay.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipeline.lib.warehouse import Warehouse
+from pipeline.value.at_risk_asset import AT_RISK_KEY, CUSTOMER_VALUE, CUSTOMERS
+
+CUSTOMER_PERIODS = dg.AssetKey(["marts", "customer_periods"])
+
+AT_RISK_SQL = """
+SELECT priority_rank, customer_id, name, email, segment, array_to_string(reasons, ';') AS reasons,
+       value_at_risk, p_alive, days_since_last_activity, expected_next_order_date, as_of
+FROM marts.at_risk_customers ORDER BY priority_rank
+"""
+
+CHURNED_SQL = """
+WITH latest AS (
+    SELECT max(period_start) AS period_start FROM marts.customer_periods cp
+    JOIN marts.retention r USING (grain, period_start)
+    WHERE cp.grain = 'month' AND r.is_complete
+)
+SELECT cp.customer_id, c.customer_name AS name, c.email, cv.segment, cp.period_start AS churned_in_month,
+       cp.mrr_start AS lost_mrr, cv.lifetime_revenue, cv.trailing_12m_revenue, cv.last_active_day
+FROM marts.customer_periods cp
+JOIN latest USING (period_start)
+LEFT JOIN marts.customer_value cv USING (customer_id)
+LEFT JOIN staging.stg_crm__customers c USING (customer_id)
+WHERE cp.grain = 'month' AND cp.is_churned
+ORDER BY lost_mrr DESC, cv.lifetime_revenue DESC NULLS LAST, cp.customer_id
+"""
+
+
+class Exports(dg.ConfigurableResource):
+    """Where outreach CSV files are written (RETENTION_EXPORT_DIR)."""
+
+    path: str
+
+
+def _copy(con, sql: str, target: Path) -> int:
+    tmp = target.with_suffix(".csv.tmp")
+    con.execute(f"COPY ({sql}) TO '{tmp}' (HEADER, DELIMITER ',')")
+    tmp.replace(target)  # readers never see a half-written file
+    return con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+
+
+@dg.asset(
+    key=["exports", "outreach"],
+    deps=[AT_RISK_KEY, CUSTOMER_PERIODS, CUSTOMER_VALUE, CUSTOMERS],
+    group_name="value",
+    kinds={"csv"},
+)
+def outreach_exports(context: dg.AssetExecutionContext, warehouse: Warehouse, exports: Exports):
+    """The at-risk list and last complete month's churned customers, with lost MRR and value, as CSV."""
+    folder = Path(exports.path)
+    folder.mkdir(parents=True, exist_ok=True)
+    with warehouse.connect(read_only=True) as con:
+        as_of = con.execute("SELECT max(as_of) FROM marts.customer_value").fetchone()[0]
+        month = con.execute(f"SELECT max(churned_in_month) FROM ({CHURNED_SQL})").fetchone()[0]
+        at_risk_file = folder / f"at_risk_customers_{as_of}.csv"
+        churned_file = folder / f"churned_customers_{month:%Y-%m}.csv" if month else None
+        at_risk_rows = _copy(con, AT_RISK_SQL, at_risk_file)
+        churned_rows = _copy(con, CHURNED_SQL, churned_file) if churned_file else 0
+    context.log.info(f"wrote {at_risk_rows} at-risk and {churned_rows} churned customers to {folder}")
+    return dg.MaterializeResult(
+        metadata={
+            "at_risk_file": str(at_risk_file),
+            "at_risk_rows": at_risk_rows,
+            "churned_file": str(churned_file) if churned_file else "none (no complete month)",
+            "churned_rows": churned_rows,
+        }
+    )
