@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.dbt.synthetic import build_dataset, write_warehouse
@@ -96,3 +97,15 @@ def built_project(tmp_path_factory) -> tuple[DbtProject, subprocess.CompletedPro
     project = make_project(tmp_path_factory.mktemp("full"))
     result = project.run("build")
     return project, result
+
+
+@pytest.fixture(scope="session")
+def con(built_project):
+    project, _ = built_project
+    connection = duckdb.connect(str(project.warehouse), read_only=True)
+    yield connection
+    connection.close()
+
+
+def scalar(con, sql: str):
+    return con.execute(sql).fetchone()[0]

@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from tests.dbt.conftest import make_project
+from tests.dbt.conftest import make_project, scalar
 
 MARTS = (
     "customer_periods",
@@ -20,16 +20,6 @@ MARTS = (
 )
 
 
-@pytest.fixture(scope="module")
-def con(built_project):
-    project, _ = built_project
-    connection = duckdb.connect(str(project.warehouse), read_only=True)
-    yield connection
-    connection.close()
-
-
-def scalar(con, sql: str):
-    return con.execute(sql).fetchone()[0]
 
 
 def test_build_succeeds_with_unit_and_data_tests(built_project):

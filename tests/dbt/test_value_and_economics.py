@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-import duckdb
-import pytest
-
-
-@pytest.fixture(scope="module")
-def con(built_project):
-    project, _ = built_project
-    connection = duckdb.connect(str(project.warehouse), read_only=True)
-    yield connection
-    connection.close()
-
-
-def scalar(con, sql: str):
-    return con.execute(sql).fetchone()[0]
+from tests.dbt.conftest import scalar
 
 
 def test_one_customer_value_row_per_ever_active_customer(con):
