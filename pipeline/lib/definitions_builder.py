@@ -29,6 +29,8 @@ def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Defin
             outreach_exports,
         ],
         jobs=[ingest_job, build_job],
+        # One process per run, steps one after another: DuckDB allows a single writing process.
+        executor=dg.in_process_executor,
         resources={
             "warehouse": Warehouse(
                 path=warehouse_path, memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads
