@@ -123,35 +123,62 @@ def _load_staged(con: duckdb.DuckDBPyConnection, entity: Entity, files: list[Lan
 
 
 def _record(con: duckdb.DuckDBPyConnection, file: LandingFile, result: FileResult, loaded_at: dt.datetime) -> None:
+    size = file.path.stat().st_size if file.path.is_file() else None
     con.execute(
         "INSERT INTO ingest.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file.batch_id, result.entity, result.path, file.content_hash, file.path.stat().st_size, result.rows_read,
+        [file.batch_id, result.entity, result.path, file.content_hash, size, result.rows_read,
          result.rows_loaded, result.rows_quarantined, loaded_at, result.error],
     )
 
 
 def _unreadable(con: duckdb.DuckDBPyConnection, entity: Entity, file: LandingFile, exc: Exception, loaded_at: dt.datetime) -> FileResult:
     """Record a file that could not be loaded at all; it stays in the landing folder."""
-    message = str(exc) if isinstance(exc, FileRejected) else f"{file.rel}: cannot be read: {str(exc).splitlines()[0]}"
+    first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+    message = str(exc) if isinstance(exc, FileRejected) else f"{file.rel}: cannot be read: {first_line}"
     result = FileResult(entity.folder, file.rel, None, 0, 0, message)
     _record(con, file, result, loaded_at)
     return result
 
 
+def _retry_option(exc: duckdb.Error, options: dict[str, object]) -> dict[str, object] | None:
+    """The CSV read option that gets past this error, or None when no retry can help."""
+    message = str(exc).lower()
+    if "unicode" in message and "encoding" not in options:
+        # not UTF-8: exports from older systems are often Latin-1, which maps every byte to a character
+        return {"encoding": "latin-1"}
+    if "parallel=false" in message and "parallel" not in options:
+        # quoted line breaks inside values: DuckDB's parallel reader cannot pad short rows around them
+        return {"parallel": False}
+    return None
+
+
+def _stage_alone(con: duckdb.DuckDBPyConnection, file: LandingFile) -> list[str]:
+    """Stage one file, retrying with the read options its errors ask for (they may need more than one)."""
+    options: dict[str, object] = {}
+    while True:
+        try:
+            return stage(con, [file], **options)
+        except duckdb.Error as exc:
+            extra = _retry_option(exc, options)
+            if extra is None:
+                raise
+            options |= extra
+
+
 def load_group(con: duckdb.DuckDBPyConnection, entity: Entity, files: list[LandingFile], loaded_at: dt.datetime) -> list[FileResult]:
     """Load files of one layout together; if that fails, file by file, so one bad file spoils nothing else."""
     try:
-        columns = stage(con, files)
+        columns = stage(con, files) if len(files) > 1 else _stage_alone(con, files[0])
     except (duckdb.Error, FileRejected) as exc:
         if len(files) > 1:
             return [r for f in files for r in load_group(con, entity, [f], loaded_at)]
-        if not (isinstance(exc, duckdb.Error) and "unicode" in str(exc).lower()):
-            return [_unreadable(con, entity, files[0], exc, loaded_at)]
-        try:  # not UTF-8: exports from older systems are often Latin-1, which maps every byte to a character
-            columns = stage(con, files, encoding="latin-1")
-        except duckdb.Error as retry_exc:
-            return [_unreadable(con, entity, files[0], retry_exc, loaded_at)]
+        return [_unreadable(con, entity, files[0], exc, loaded_at)]
     return _load_staged(con, entity, files, columns, loaded_at)
+
+
+def _printable(rel: str) -> str:
+    """The path as UTF-8 text: bytes of a file name that are not UTF-8 become `\\xNN` escapes."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _utc_now() -> dt.datetime:
@@ -167,18 +194,32 @@ def ingest_landing(
 ) -> list[FileResult]:
     """Load every new or changed file of every entity; returns one result per file looked at."""
     create_warehouse_tables(con)
-    seen = set(con.execute("SELECT path, content_hash FROM ingest.manifest").fetchall())
+    # A file that could not even be opened has no content hash (''): it is tried again on every run.
+    seen = set(con.execute("SELECT path, content_hash FROM ingest.manifest WHERE content_hash <> ''").fetchall())
     next_batch = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM ingest.manifest").fetchone()[0]
     results: list[FileResult] = []
     for entity in entities:
         new: list[LandingFile] = []
         for path in landing_files(landing_dir, entity):
-            rel, digest = path.relative_to(landing_dir).as_posix(), file_hash(path)
+            name = path.relative_to(landing_dir).as_posix()
+            rel = _printable(name)
+            try:
+                digest = file_hash(path)
+            except OSError as exc:  # no read permission, or gone since it was listed
+                problem = FileRejected(f"{rel}: cannot be opened: {exc.strerror or exc}")
+                results.append(_unreadable(con, entity, LandingFile(path, rel, "", next_batch), problem, now()))
+                next_batch += 1
+                continue
             if (rel, digest) in seen:
                 results.append(FileResult(entity.folder, rel, None, 0, 0, skipped=True))
+                continue
+            file = LandingFile(path, rel, digest, next_batch)
+            next_batch += 1
+            if rel != name:  # DuckDB takes paths as UTF-8 only, so it could neither read nor record this one
+                rejected = FileRejected(f"{rel}: the file name is not valid UTF-8: rename the file")
+                results.append(_unreadable(con, entity, file, rejected, now()))
             else:
-                new.append(LandingFile(path, rel, digest, next_batch))
-                next_batch += 1
+                new.append(file)
         done = 0
         for group in group_by_layout(con, new):
             results.extend(load_group(con, entity, group, now()))

@@ -4,6 +4,11 @@ Files are grouped by reader and header (CSV: the exact first line; Parquet: the 
 daily exports with the same layout are read, checked and loaded in one SQL pass instead of a thousand. The
 staged table has `_file` (path relative to the landing folder), `_row` (1-based data row in that file) and
 every column of the files as VARCHAR.
+
+Row numbers come from the reading order (DuckDB preserves it), counted with a streaming `row_number() OVER ()`
+under an internal name, so a file's own columns (`rowid`, `file_row_number`, ...) can never shadow them.
+File columns named like the staged table's own `_file` and `_row` are left out: they are never contract
+columns, and extra columns are ignored anyway.
 """
 
 from __future__ import annotations
@@ -18,7 +23,17 @@ from pipeline.ingest.validation import quote_ident
 READERS = {".csv": "csv", ".parquet": "parquet"}
 STAGED = "_ingest_staged"
 FILES = "_ingest_files"  # path, _file, batch_id, content_hash, size_bytes, file_order of the staged files
-CSV_OPTIONS = "header = true, all_varchar = true, null_padding = true, filename = '_path'"
+PATH, ORDINAL = "_ingest_path", "_ingest_ordinal"  # internal columns of the read; file columns cannot clash
+RESERVED = {PATH, ORDINAL, "_file", "_row"}  # compared lower-case: DuckDB identifiers ignore case
+CSV_OPTIONS = f"header = true, all_varchar = true, null_padding = true, filename = '{PATH}'"
+GZIP_MAGIC = b"\x1f\x8b"
+# DuckDB expands glob patterns in every path it reads; a character class matches each of these literally.
+GLOB_ESCAPES = str.maketrans({"*": "[*]", "?": "[?]", "[": "[[]"})
+
+
+def duckdb_path(path: Path) -> str:
+    """The path for DuckDB's readers: `star*.csv` must read that one file, not every file it matches."""
+    return str(path).translate(GLOB_ESCAPES)
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,7 @@ def layout_key(con: duckdb.DuckDBPyConnection, file: LandingFile) -> tuple[str, 
         with file.path.open("rb") as handle:
             return ("csv", handle.readline(1 << 16).hex())
     try:
-        names = con.execute("SELECT name FROM parquet_schema(?) WHERE num_children IS NULL", [str(file.path)]).fetchall()
+        names = con.execute("SELECT name FROM parquet_schema(?) WHERE num_children IS NULL", [duckdb_path(file.path)]).fetchall()
     except duckdb.Error:
         return ("parquet-unreadable", file.rel)  # alone in its group; the read reports the error
     return ("parquet", ",".join(n[0] for n in names))
@@ -66,17 +81,35 @@ def group_by_layout(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) ->
     return groups
 
 
-def _read_sql(reader: str, encoding: str) -> str:
+def _read_sql(reader: str, encoding: str, parallel: bool) -> str:
     if reader == "csv":
-        return f"read_csv(?, {CSV_OPTIONS}, encoding = '{encoding}')"
-    return "read_parquet(?, filename = '_path', file_row_number = true)"
+        return f"read_csv(?, {CSV_OPTIONS}, encoding = '{encoding}', parallel = {str(parallel).lower()})"
+    return f"read_parquet(?, filename = '{PATH}')"
 
 
-def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: str = "utf-8") -> list[str]:
-    """Stage the files (all of one layout) into STAGED, and list them in FILES; returns their column names."""
+def _is_blank(path: Path) -> bool:
+    """Nothing but whitespace in the file; stops reading at the first other byte."""
+    with path.open("rb") as handle:
+        return not any(chunk.strip() for chunk in iter(lambda: handle.read(1 << 16), b""))
+
+
+def _check_readable(file: LandingFile) -> None:
+    """Reject, with a clear message, files that DuckDB would read as something they are not."""
+    if _is_blank(file.path):  # blank lines alone would be read as rows of a file without the header
+        raise FileRejected(f"{file.rel}: the file is empty (no header, no rows)")
+    with file.path.open("rb") as handle:
+        start = handle.read(len(GZIP_MAGIC))
+    if file.reader == "csv" and start == GZIP_MAGIC:
+        raise FileRejected(f"{file.rel}: the file is gzip-compressed, not a plain CSV: decompress it and land it again")
+
+
+def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: str = "utf-8", parallel: bool = True) -> list[str]:
+    """Stage the files (all of one layout) into STAGED, and list them in FILES; returns their column names.
+
+    `encoding` and `parallel` are CSV options for the file-by-file retries (Latin-1 exports, quoted line breaks).
+    """
     for file in files:
-        if file.path.stat().st_size == 0:
-            raise FileRejected(f"{file.rel}: the file is empty (no header, no rows)")
+        _check_readable(file)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {FILES} AS SELECT * FROM (SELECT unnest(?) AS path, unnest(?) AS _file, "
         "unnest(?)::BIGINT AS batch_id, unnest(?) AS content_hash, unnest(?)::BIGINT AS size_bytes, "
@@ -85,15 +118,18 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: st
          [f.content_hash for f in files], [f.path.stat().st_size for f in files], [f.rel for f in files]],
     )
     reader = files[0].reader
-    paths = [str(f.path) for f in files]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _ingest_read AS SELECT * FROM {_read_sql(reader, encoding)}", [paths])
-    columns = [r[0] for r in con.execute("DESCRIBE _ingest_read").fetchall() if r[0] not in ("_path", "file_row_number")]
-    as_text = ", ".join(f"CAST(r.{quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
-    # Row numbers: Parquet knows them; for CSV, rowid follows the reading order, which DuckDB preserves.
-    row = "r.file_row_number + 1" if reader == "parquet" else "row_number() OVER (PARTITION BY r._path ORDER BY r.rowid)"
+    paths = [duckdb_path(f.path) for f in files]  # the reader reports the real path, as FILES has it
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _ingest_read AS "
+        f"SELECT row_number() OVER () AS {ORDINAL}, * FROM {_read_sql(reader, encoding, parallel)}",
+        [paths],
+    )
+    columns = [r[0] for r in con.execute("DESCRIBE _ingest_read").fetchall() if r[0].lower() not in RESERVED]
+    as_text = "".join(f", CAST(r.{quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
+    row = f"row_number() OVER (PARTITION BY r.{PATH} ORDER BY r.{ORDINAL})"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGED} AS "
-        f"SELECT f._file, {row} AS _row, {as_text} FROM _ingest_read r JOIN {FILES} f ON f.path = r._path"
+        f"SELECT f._file, {row} AS _row{as_text} FROM _ingest_read r JOIN {FILES} f ON f.path = r.{PATH}"
     )
     con.execute("DROP TABLE _ingest_read")
     return columns

@@ -85,8 +85,8 @@ def _rules(entity: Entity, column: Column, text: str, typed: str) -> list[tuple[
         rules.append(("missing_value", f"{text} IS NULL"))
     parse_reason = _parse_reason(column)
     if parse_reason == "unparseable_number":
-        as_double = f"TRY_CAST({text} AS DOUBLE)"
-        rules.append(("unparseable_number", f"{text} IS NOT NULL AND {as_double} IS NULL"))
+        as_double = f"TRY_CAST({text} AS DOUBLE)"  # 'nan' parses as a DOUBLE but is not a number
+        rules.append(("unparseable_number", f"{text} IS NOT NULL AND ({as_double} IS NULL OR isnan({as_double}))"))
         rules.append(("number_out_of_range", f"{text} IS NOT NULL AND {typed} IS NULL"))
     elif parse_reason:
         rules.append((parse_reason, f"{text} IS NOT NULL AND {typed} IS NULL"))

@@ -31,3 +31,15 @@ def write(path, lines: list[str]):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+ORDER_HEADER = "order_id,customer_id,ordered_at,amount,currency,status"
+
+
+def write_parquet(path, select_sql: str):
+    """Write the rows of `select_sql` as a Parquet file (DuckDB writes it: the project has no pyarrow)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    target = str(path).replace("'", "''")
+    with duckdb.connect() as writer:
+        writer.execute(f"COPY ({select_sql}) TO '{target}' (FORMAT parquet)")
+    return path
