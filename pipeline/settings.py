@@ -72,6 +72,8 @@ class Settings:
     payment_grace_days: int
     p_alive_threshold: float
     mrr_contraction_min_pct: float
+    max_staleness_hours: float
+    max_quarantine_pct: float
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,4 +96,6 @@ class Settings:
             payment_grace_days=_positive_int("RETENTION_PAYMENT_GRACE_DAYS", "14"),
             p_alive_threshold=_positive_float("RETENTION_P_ALIVE_THRESHOLD", "0.5", upper=1.0),
             mrr_contraction_min_pct=_positive_float("RETENTION_MRR_CONTRACTION_MIN_PCT", "5", upper=100.0),
+            max_staleness_hours=_positive_float("RETENTION_MAX_STALENESS_HOURS", "36"),
+            max_quarantine_pct=_positive_float("RETENTION_MAX_QUARANTINE_PCT", "5", upper=100.0),
         )

@@ -9,6 +9,7 @@ from pipeline.ingest.assets import Landing, ingest_landing_files
 from pipeline.lib.partitions import quarterly_partitions
 from pipeline.lib.warehouse import Warehouse
 from pipeline.orchestration.jobs import build_job, ingest_job
+from pipeline.quality import QualitySettings, quality_checks
 from pipeline.settings import Settings
 from pipeline.transform.assets import DbtVars, build_dbt_assets
 from pipeline.transform.project import dbt_executable, load_dbt_project
@@ -28,6 +29,7 @@ def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Defin
             at_risk_customers,
             outreach_exports,
         ],
+        asset_checks=quality_checks(),
         jobs=[ingest_job, build_job],
         # One process per run, steps one after another: DuckDB allows a single writing process.
         executor=dg.in_process_executor,
@@ -45,6 +47,9 @@ def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Defin
                 mrr_contraction_min_pct=settings.mrr_contraction_min_pct,
             ),
             "exports": Exports(path=str(settings.export_dir.resolve())),
+            "quality": QualitySettings(
+                max_staleness_hours=settings.max_staleness_hours, max_quarantine_pct=settings.max_quarantine_pct
+            ),
             "dbt_vars": DbtVars(
                 warehouse_path=warehouse_path,
                 reporting_currency=settings.reporting_currency,

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+
+from pipeline.ingest.tables import create_warehouse_tables
+from pipeline.quality import QualitySettings
+from pipeline.quality.expectations import MART_SUITES, RAW_SUITES, Params, Suite
+from pipeline.quality.gx_checks import gx_checks
+from pipeline.quality.gx_run import sample_sql
+
+from .conftest import evaluate, meta, write_sql
+
+INVOICES = ("billing/invoices", "landed_rows_are_plausible")
+ORDERS = ("shop/orders", "landed_rows_are_plausible")
+
+
+
+
+def stored(path) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "SELECT check_name, asset_key, success, evaluated, unexpected, failed_expectations, "
+            "json_extract(result_json, '$.success')::BOOLEAN, run_id FROM quality.validation_results ORDER BY asset_key"
+        ).fetchall()
+
+
+def test_good_data_passes_every_suite_and_each_run_is_stored(wh):
+    results = evaluate(gx_checks(), wh)
+    assert len(results) == len(RAW_SUITES) + len(MART_SUITES)
+    assert all(e.passed for e in results.values()), {k: meta(e, "failures") for k, e in results.items()}
+    assert meta(results[INVOICES], "evaluated_rows") == 3
+    rows = stored(wh)
+    assert [(r[1], r[2], r[6]) for r in rows] == [
+        ("billing/invoices", True, True), ("crm/customers", True, True), ("marts/cohort_retention", True, True),
+        ("marts/retention", True, True), ("marts/revenue_churn", True, True), ("shop/orders", True, True),
+    ]
+    assert len({r[7] for r in rows}) == 1  # one Dagster run id
+
+
+def test_bad_status_future_timestamp_and_inverted_period_are_errors(wh):
+    write_sql(
+        wh,
+        "UPDATE billing.invoices SET status = 'pending' WHERE invoice_id = 'i2'",
+        "UPDATE billing.invoices SET period_end = period_start WHERE line_id = '2'",
+        "UPDATE shop.orders SET ordered_at = TIMESTAMP '3000-01-01 00:00' WHERE order_id = 'o2'",
+    )
+    results = evaluate(gx_checks(), wh)
+    invoices, orders = results[INVOICES], results[ORDERS]
+    assert not invoices.passed and invoices.severity == dg.AssetCheckSeverity.ERROR
+    assert meta(invoices, "failed_expectations") == 2
+    failures = meta(invoices, "failures")
+    assert "ExpectColumnValuesToBeInSet | status" in failures and "pending" in failures
+    assert "ExpectColumnPairValuesAToBeGreaterThanB | period_end, period_start" in failures
+    assert not orders.passed and orders.severity == dg.AssetCheckSeverity.ERROR
+    assert "ExpectColumnValuesToBeBetween | ordered_at" in meta(orders, "failures")
+    rows = {r[1]: r for r in stored(wh)}
+    assert rows["billing/invoices"][2:7] == (False, 3, 2, "ExpectColumnPairValuesAToBeGreaterThanB(period_end, "
+                                             "period_start); ExpectColumnValuesToBeInSet(status)", False)
+    assert rows["shop/orders"][2] is False
+
+
+def test_only_implausible_amounts_is_a_warning(wh):
+    write_sql(wh, "UPDATE shop.orders SET amount = 20000000 WHERE order_id = 'o1'")
+    orders = evaluate(gx_checks(), wh, QualitySettings(max_plausible_amount=1_000_000))[ORDERS]
+    assert not orders.passed
+    assert orders.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_mart_rates_out_of_bounds_fail(wh):
+    write_sql(
+        wh,
+        "UPDATE marts.retention SET churn_rate = 120 WHERE period_start = DATE '2024-03-01'",
+        "UPDATE marts.revenue_churn SET gross_mrr_churn_rate = -1 WHERE grain = 'month'",
+    )
+    results = evaluate(gx_checks(), wh)
+    assert not results[("marts/retention", "rates_within_bounds")].passed
+    assert not results[("marts/revenue_churn", "rates_within_bounds")].passed
+    assert results[("marts/cohort_retention", "rates_within_bounds")].passed
+
+
+def test_missing_tables_pass_as_skipped_and_store_nothing(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    write_sql(path, "CREATE SCHEMA marts")
+    results = evaluate(gx_checks(), path)
+    assert all(e.passed and meta(e, "skipped") for e in results.values())
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert not con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'quality'"
+        ).fetchone()[0]
+
+
+def test_sample_sql_reads_small_tables_whole_in_key_order_and_samples_large_ones():
+    suite: Suite = RAW_SUITES[1]
+    params = Params(now=dt.datetime(2024, 1, 1))
+    small = sample_sql(suite, params, total_rows=10, limit=100)
+    assert small.endswith("FROM shop.orders ORDER BY order_id")
+    large = sample_sql(suite, params, total_rows=1000, limit=100)
+    assert "USING SAMPLE reservoir(100 ROWS) REPEATABLE (42)" in large
+    assert '"status"' in small and '"_source_file"' not in small
+
+
+def test_the_future_limit_follows_the_clock_given():
+    invoices = RAW_SUITES[0].build(Params(now=dt.datetime(2024, 1, 1)))
+    limit = next(e for e in invoices if e.kwargs.get("column") == "issued_at" and "max_value" in e.kwargs)
+    assert limit.kwargs["max_value"] == dt.datetime(2024, 1, 2)
+    assert limit.critical
+
+
+def test_empty_raw_tables_pass(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        create_warehouse_tables(con)
+    raw = [c for c in gx_checks() if next(iter(c.check_keys)).name == "landed_rows_are_plausible"]
+    results = evaluate(raw, path)
+    assert len(results) == 3
+    assert all(e.passed and meta(e, "evaluated_rows") == 0 for e in results.values())
