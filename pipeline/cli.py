@@ -1,4 +1,4 @@
-"""`retention sample-data | run | demo`: the command line, a thin shell over the library functions."""
+"""`retention sample-data | run | demo | bench`: the command line, a thin shell over the library functions."""
 
 from __future__ import annotations
 
@@ -64,6 +64,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return cmd_run(args, settings)
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """Delegates to the bench package (issue 7); the settings are unused: bench sets its own paths per size."""
+    from bench.cli import run
+
+    return run(args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="retention", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -80,6 +87,10 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=42)
     demo.set_defaults(func=cmd_demo)
+    from bench.cli import add_arguments
+
+    bench = add_arguments(sub.add_parser("bench", help="time the pipeline, a nightly run and a raw-DuckDB reference"))
+    bench.set_defaults(func=cmd_bench)
     return p
 
 

@@ -42,9 +42,13 @@ def predictions(histories: pd.DataFrame) -> tuple[bgnbd.BgNbdFit | None, pd.Data
     if not fit.converged:  # parameters at a bound or undefined: stored with converged = false, not used
         return fit, out
     out.loc[known.index, "p_alive"] = bgnbd.p_alive(fit, x, t_x, T)
-    out.loc[known.index, f"expected_purchases_{HORIZON_DAYS}d"] = bgnbd.expected_purchases(
-        fit, HORIZON_DAYS, x, t_x, T
-    )
+    try:
+        expected = bgnbd.expected_purchases(fit, HORIZON_DAYS, x, t_x, T)
+    except FloatingPointError:
+        # A near-degenerate fit (no dropout seen: a and b in the millions) can leave the 2F1 term unevaluable;
+        # p_alive stays meaningful (close to 1), the purchase forecast is left empty rather than invented.
+        return fit, out
+    out.loc[known.index, f"expected_purchases_{HORIZON_DAYS}d"] = expected
     return fit, out
 
 
@@ -90,6 +94,8 @@ def purchase_model(context: dg.AssetExecutionContext, warehouse: Warehouse):
     else:
         if not fit.converged:
             context.log.warning(f"BG/NBD fit did not converge ({fit.message}): p_alive left empty")
+        elif predicted[f"expected_purchases_{HORIZON_DAYS}d"].isna().all():
+            context.log.warning("BG/NBD expected purchases could not be evaluated for this fit: left empty")
         fit_meta = {
             "r": fit.r,
             "alpha": fit.alpha,

@@ -37,3 +37,15 @@ def test_too_few_customers_gives_no_model_and_no_predictions():
     assert len(frame) < MIN_CUSTOMERS
     fit, out = predictions(frame)
     assert fit is None and out["p_alive"].isna().all() and len(out) == len(frame)
+
+
+def test_a_forecast_that_cannot_be_evaluated_is_left_empty_not_fatal(monkeypatch):
+    def overflow(*args, **kwargs):
+        raise FloatingPointError("hyp2f1 did not give a finite value")
+
+    monkeypatch.setattr(bgnbd, "expected_purchases", overflow)
+    rng = np.random.default_rng(5)
+    x, t_x, T = bgnbd.simulate((0.8, 40.0, 0.6, 2.5), 2000, rng.integers(60, 900, size=2000).astype(float), rng)
+    fit, out = predictions(histories(np.asarray(x), np.floor(t_x), T))
+    assert fit.converged
+    assert out["p_alive"].notna().all() and out["expected_purchases_90d"].isna().all()
