@@ -26,6 +26,8 @@ from tests.ui_graphql import (
 
 REPO = Path.cwd()
 CHROMIUM = "/usr/bin/chromium"
+LINEAGE_NODES = ("invoices", "stg_billing__invoices", "int_invoice_lines_converted", "int_customer_mrr_intervals",
+                 "customer_value", "at_risk_customers", "outreach")
 
 
 def _free_port() -> int:
@@ -134,12 +136,16 @@ def test_asset_lineage_page_in_chromium(dagster_dev):
     shot.parent.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
-        page.goto(f"{url}/assets/marts/at_risk_customers?view=lineage&lineageScope=upstream&lineageDepth=12")
-        for name in ("invoices", "stg_billing__invoices", "int_customer_mrr_intervals", "customer_value",
-                     "at_risk_customers"):
+        # Large enough that the graph fits at a zoom where nodes show full names, not "stg_bil…__invoices".
+        page = browser.new_page(viewport={"width": 6000, "height": 4000})
+        page.goto(f"{url}/assets/exports/outreach?view=lineage&lineageScope=upstream&lineageDepth=10")
+        page.get_by_text("outreach", exact=True).first.wait_for(state="visible", timeout=90_000)
+        skip = page.get_by_role("button", name="Skip")  # first-visit "join the community" dialog
+        if skip.count():
+            skip.first.click()
+        for name in LINEAGE_NODES:
             page.get_by_text(name, exact=True).first.wait_for(state="visible", timeout=60_000)
-        page.screenshot(path=str(shot), full_page=True)
+        page.screenshot(path=str(shot))
         browser.close()
     assert shot.stat().st_size > 10_000
 
