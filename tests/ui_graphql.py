@@ -18,6 +18,7 @@ PERIOD_CHAIN = ["intermediate/int_customer_mrr_intervals", "marts_build/customer
 BACKFILL_QUARTERS = [f"{year}-{month:02d}-01" for year in (2024, 2025) for month in (1, 4, 7, 10)]
 PARTITIONED = ["customer_periods", "retention", "revenue_churn", "cohort_retention", "retention_by_segment",
                "revenue_churn_by_segment", "churn_reasons"]
+PUBLISHED = [*PARTITIONED, "customer_value", "unit_economics"]
 
 Query = Callable[[str, dict | None], dict]
 
@@ -57,10 +58,11 @@ query Status($id: String!) {
 
 
 def launch_backfill(query: Query) -> str:
-    """Eight quarters of the partitioned marts, as the UI's "Materialize selected" backfill dialog sends it."""
+    """Eight quarters of the partitioned marts and their publication, as the UI's backfill dialog sends it."""
     params = {
         "partitionNames": BACKFILL_QUARTERS,
-        "assetSelection": [{"path": ["marts_build", name]} for name in PARTITIONED],
+        "assetSelection": [{"path": ["marts_build", name]} for name in PARTITIONED]
+        + [{"path": ["marts", name]} for name in PUBLISHED],
         "title": "eight quarters",
     }
     result = query(LAUNCH, {"params": params})["launchPartitionBackfill"]

@@ -82,7 +82,7 @@ def build_dbt_assets(
         invocation = dbt.cli(["build", *vars_args], context=context, raise_on_error=False)
         connect = functools.partial(warehouse.connect, read_only=True)
         yield from with_table_facts(invocation.stream(), invocation.manifest, connect, facts or {})
-        yield from invocation_evaluations(invocation, unit_keys)
+        yield from invocation_evaluations(invocation, unit_keys, context.run)
         error = invocation.get_error()
         if error is not None:
             raise permanent_unless_transient(error)

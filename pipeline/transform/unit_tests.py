@@ -52,8 +52,13 @@ def evaluations(
 
 
 def invocation_evaluations(
-    invocation: DbtCliInvocation, keys: Mapping[str, tuple[dg.AssetCheckKey, str]]
+    invocation: DbtCliInvocation, keys: Mapping[str, tuple[dg.AssetCheckKey, str]], run: dg.DagsterRun | None = None
 ) -> Iterator[dg.AssetCheckEvaluation]:
+    """The unit-test results of a `dbt build`, unless this run also runs the unit-test checks themselves (an asset
+    backfill started from the UI selects every check of its assets): then those report, once."""
+    selected = run.asset_check_selection if run is not None else None
+    if selected and any(key in selected for key, _ in keys.values()):
+        return
     try:
         run_results = invocation.get_artifact("run_results.json")
     except FileNotFoundError:
@@ -73,7 +78,7 @@ def build_unit_test_checks(
     @dg.multi_asset_check(
         specs=specs,
         name="dbt_unit_tests",
-        can_subset=False,
+        can_subset=True,
         pool="warehouse",
         required_resource_keys={"dbt", vars_resource_key},
     )
@@ -86,6 +91,8 @@ def build_unit_test_checks(
             pass
         by_key = {e.check_name: e for e in invocation_evaluations(invocation, keys)}
         for key, _ in keys.values():
+            if key not in context.selected_asset_check_keys:
+                continue
             evaluation = by_key.get(key.name)
             yield dg.AssetCheckResult(
                 asset_key=key.asset_key,
