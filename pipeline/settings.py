@@ -74,6 +74,7 @@ class Settings:
     mrr_contraction_min_pct: float
     max_staleness_hours: float
     max_quarantine_pct: float
+    report_path: Path = Path("data/reports/retention_report.html")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -98,4 +99,5 @@ class Settings:
             mrr_contraction_min_pct=_positive_float("RETENTION_MRR_CONTRACTION_MIN_PCT", "5", upper=100.0),
             max_staleness_hours=_positive_float("RETENTION_MAX_STALENESS_HOURS", "36"),
             max_quarantine_pct=_positive_float("RETENTION_MAX_QUARANTINE_PCT", "5", upper=100.0),
+            report_path=Path(_get("RETENTION_REPORT_PATH", "data/reports/retention_report.html")),
         )

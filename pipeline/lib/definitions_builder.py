@@ -10,6 +10,7 @@ from pipeline.lib.partitions import quarterly_partitions
 from pipeline.lib.warehouse import Warehouse
 from pipeline.orchestration.jobs import build_job, ingest_job
 from pipeline.quality import QualitySettings, quality_checks
+from pipeline.reporting.assets import ReportSettings, retention_report
 from pipeline.settings import Settings
 from pipeline.transform.assets import DbtVars, build_dbt_assets
 from pipeline.transform.project import dbt_executable, load_dbt_project
@@ -28,6 +29,7 @@ def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Defin
             purchase_model,
             at_risk_customers,
             outreach_exports,
+            retention_report,
         ],
         asset_checks=quality_checks(),
         jobs=[ingest_job, build_job],
@@ -47,6 +49,7 @@ def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Defin
                 mrr_contraction_min_pct=settings.mrr_contraction_min_pct,
             ),
             "exports": Exports(path=str(settings.export_dir.resolve())),
+            "report": ReportSettings(path=str(settings.report_path.resolve())),
             "quality": QualitySettings(
                 max_staleness_hours=settings.max_staleness_hours, max_quarantine_pct=settings.max_quarantine_pct
             ),
