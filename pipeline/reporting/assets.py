@@ -4,8 +4,6 @@ Downstream of the published marts and the at-risk list, so it runs after them in
 the warehouse, so it is not in the `warehouse` pool: it never waits for, or blocks, a writer's turn.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import dagster as dg

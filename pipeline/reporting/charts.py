@@ -68,7 +68,9 @@ def _month_labels(periods: pd.Series) -> list[str]:
     return [pd.Timestamp(p).strftime("%Y-%m") for p in periods]
 
 
-def _thin_ticks(ax, labels: list[str], every: int = 3) -> None:
+def _thin_ticks(ax, labels: list[str]) -> None:
+    """Every month up to a year, then every third: two years of labels would overlap."""
+    every = 1 if len(labels) <= 12 else 3
     ax.set_xticks(range(len(labels)))
     last = len(labels) - 1  # counted from the latest month, so the month the headline is about is labelled
     shown = [label if (last - i) % every == 0 else "" for i, label in enumerate(labels)]

@@ -112,7 +112,8 @@ class _Reader:
     def exists(self, table: str) -> bool:
         if table_exists(self.con, table):
             return True
-        self.missing.append(table)
+        if table not in self.missing:
+            self.missing.append(table)
         return False
 
     def frame(self, table: str, sql: str, columns: tuple[str, ...], params: dict | None = None) -> pd.DataFrame:

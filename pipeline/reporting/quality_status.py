@@ -49,6 +49,10 @@ def _ingest_rows(ingest: dict[str, object]) -> list[list[str]]:
     return [[label, f"{int(ingest.get(key) or 0):,}"] for key, label in labels]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def quality_summary(data: ReportData) -> QualitySummary:
     suites = _suite_rows(data.validation)
     failed = [row for row in suites if row[2] == "failed"]
@@ -63,7 +67,8 @@ def quality_summary(data: ReportData) -> QualitySummary:
         status, sentence = "passed", f"All {len(suites)} suites passed their latest validation."
     if rejected or quarantined:
         sentence += (
-            f" Ingest set aside {rejected:,} whole files and {quarantined:,} rows (see ingest.quarantine);"
+            f" Ingest set aside {_count(rejected, 'whole file')} and {_count(quarantined, 'row')}"
+            " (see ingest.quarantine);"
             " the numbers above are computed without them."
         )
     quarantine = [[r.reason, f"{int(r.rows):,}"] for r in data.quarantine.itertuples()]

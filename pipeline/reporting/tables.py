@@ -64,4 +64,4 @@ def text_table(header: tuple[str, ...] | list[str], rows: list[list[str]]) -> li
 def _looks_numeric(cell: str) -> bool:
     stripped = cell.replace(",", "").replace("%", "").replace("pp", "").replace("\u2212", "-").strip()
     stripped = stripped.lstrip("+-")
-    return stripped.replace(".", "", 1).isdigit() or cell == "n/a"
+    return stripped.replace(".", "", 1).isdigit() or cell in ("n/a", "")
