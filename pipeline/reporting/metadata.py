@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import dagster as dg
+import pandas as pd
 
 from pipeline.reporting.html import data_uri
 from pipeline.reporting.report import Report
@@ -21,12 +22,12 @@ EXTRA_HEADLINE = ("net_mrr_churn_rate", "gross_revenue_retention", "quick_ratio"
 
 
 def headline_values(report: Report) -> dict[str, dg.FloatMetadataValue]:
+    """The KPIs and a few more revenue rates, all of the headline's month (the latest complete one)."""
     values = {k.spec.key: k.value for k in report.headline.kpis}
-    months = report.data.revenue
-    complete = months[months["is_complete"].astype(bool)] if len(months) else months
-    latest = complete.sort_values("period_start").iloc[-1] if len(complete) else None
+    revenue = report.data.revenue
+    month = revenue[pd.to_datetime(revenue["period_start"]).dt.date == report.headline.period]
     for key in EXTRA_HEADLINE:
-        values[key] = None if latest is None else latest[key]
+        values[key] = month.iloc[0][key] if len(month) else None
     return {key: dg.FloatMetadataValue(_float(value)) for key, value in values.items()}
 
 
@@ -35,7 +36,18 @@ def _float(value: object) -> float | None:
     if value is None:
         return None
     number = float(value)
-    return None if math.isnan(number) else number
+    return None if math.isnan(number) else round(number, 4)  # 4 decimals: what the marts' money holds
+
+
+def compact_latest_months(report: Report) -> str:
+    """The latest-months table with customers at the end only and no line break before "%": the UI shows
+    metadata in a narrow column, where the full table wraps every cell."""
+    header = ["customers at end" if name.startswith("customers") else name for name in LATEST_COLUMNS]
+    rows = [
+        [cell.split(" -> ")[-1].replace(" %", "\u00a0%") for cell in row]
+        for row in latest_periods(report.data.retention, report.data.revenue)
+    ]
+    return markdown_table(header, rows)
 
 
 def report_metadata(report: Report, path: str) -> dict[str, object]:
@@ -47,9 +59,7 @@ def report_metadata(report: Report, path: str) -> dict[str, object]:
         "as_of": str(data.as_of) if data.as_of is not None else "no data yet",
         **headline_values(report),
         "at_risk_customers": data.at_risk_total,
-        "latest_months": dg.MetadataValue.md(
-            markdown_table(LATEST_COLUMNS, latest_periods(data.retention, data.revenue))
-        ),
+        "latest_months": dg.MetadataValue.md(compact_latest_months(report)),
     }
     for chart in report.charts:
         metadata[f"chart_{chart.key}"] = dg.MetadataValue.md(

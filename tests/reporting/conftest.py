@@ -72,29 +72,24 @@ def at_risk_rows() -> list[tuple]:
     return rows
 
 
-@pytest.fixture
-def build_warehouse():
+def build_warehouse(path: Path, failing_suite: bool = False) -> Path:
     """Writes the hand-made warehouse to a path; `failing_suite` makes the latest marts/retention suite fail."""
-
-    def build(path: Path, failing_suite: bool = False) -> Path:
-        with duckdb.connect(str(path)) as con:
-            create_warehouse_tables(con)
-            for schema in ("marts", "quality"):
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            for statement in (RETENTION, REVENUE, COHORTS):
-                con.execute(statement)
-            con.execute("CREATE TABLE marts.customer_value AS SELECT DATE '2024-04-15' AS as_of")
-            con.execute(
-                """CREATE TABLE marts.at_risk_customers (as_of DATE, customer_id VARCHAR, name VARCHAR,
-                   email VARCHAR, segment VARCHAR, reasons VARCHAR[], value_at_risk DOUBLE, p_alive DOUBLE,
-                   days_since_last_activity BIGINT, expected_next_order_date DATE, priority_rank BIGINT)"""
-            )
-            con.executemany("INSERT INTO marts.at_risk_customers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            at_risk_rows())
-            _quality_rows(con, failing_suite)
-        return path
-
-    return build
+    with duckdb.connect(str(path)) as con:
+        create_warehouse_tables(con)
+        for schema in ("marts", "quality"):
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for statement in (RETENTION, REVENUE, COHORTS):
+            con.execute(statement)
+        con.execute("CREATE TABLE marts.customer_value AS SELECT DATE '2024-04-15' AS as_of")
+        con.execute(
+            """CREATE TABLE marts.at_risk_customers (as_of DATE, customer_id VARCHAR, name VARCHAR,
+               email VARCHAR, segment VARCHAR, reasons VARCHAR[], value_at_risk DOUBLE, p_alive DOUBLE,
+               days_since_last_activity BIGINT, expected_next_order_date DATE, priority_rank BIGINT)"""
+        )
+        con.executemany("INSERT INTO marts.at_risk_customers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        at_risk_rows())
+        _quality_rows(con, failing_suite)
+    return path
 
 
 def _quality_rows(con: duckdb.DuckDBPyConnection, failing_suite: bool) -> None:
@@ -125,9 +120,10 @@ def _quality_rows(con: duckdb.DuckDBPyConnection, failing_suite: bool) -> None:
     )
 
 
-@pytest.fixture
-def warehouse(tmp_path, build_warehouse) -> Path:
-    return build_warehouse(tmp_path / "warehouse.duckdb")
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory) -> Path:
+    """Shared by the tests: everything that reads the report opens it read-only."""
+    return build_warehouse(tmp_path_factory.mktemp("report") / "warehouse.duckdb")
 
 
 @pytest.fixture

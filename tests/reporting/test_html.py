@@ -12,14 +12,15 @@ import pytest
 from pipeline.reporting.definitions import DEFINITIONS
 from pipeline.reporting.html import render
 from pipeline.reporting.report import build_report
-from tests.reporting.conftest import PEOPLE
+from tests.reporting.conftest import PEOPLE, build_warehouse
 
 FIXED = dt.datetime(2024, 4, 16, 6, 0)
 
 
-@pytest.fixture
-def html(con) -> str:
-    return render(build_report(con, FIXED))
+@pytest.fixture(scope="module")
+def html(warehouse) -> str:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return render(build_report(con, FIXED))
 
 
 def test_nothing_is_loaded_from_outside_the_file(html):
@@ -71,7 +72,7 @@ def test_data_quality_passed_uses_the_latest_result_per_suite(html):
     assert "<td>unparseable_number</td><td class=num>2</td>" in section
 
 
-def test_data_quality_failed_suite_is_named(tmp_path, build_warehouse):
+def test_data_quality_failed_suite_is_named(tmp_path):
     path = build_warehouse(tmp_path / "failing.duckdb", failing_suite=True)
     with duckdb.connect(str(path), read_only=True) as con:
         section = render(build_report(con, FIXED)).split('id="data-quality"')[1]
