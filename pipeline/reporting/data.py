@@ -75,7 +75,6 @@ SELECT reason, count(*) AS rows FROM ingest.quarantine GROUP BY reason ORDER BY 
 AS_OF_SQL = "SELECT max(as_of) FROM marts.customer_value"
 
 
-
 @dataclass(frozen=True)
 class ReportData:
     """Everything the report shows, already small: months, a year of cohorts, ten customers."""

@@ -41,7 +41,8 @@ figcaption { color: var(--muted); font-size: .85rem; margin-top: 6px; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; margin-bottom: 12px; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--card); font-weight: 600; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; }
+td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .status { font-weight: 600; }
 .status.passed { color: var(--good); }
 .status.failed { color: var(--bad); }
@@ -91,10 +92,12 @@ def _kpi_section(report: Report) -> str:
         against = f", compared with {head.previous_period:%B %Y}" if head.previous_period else ""
         intro = f'<p class="sub">Latest complete month: <strong>{head.period:%B %Y}</strong>{against}.</p>'
     cards = [_kpi_card(k, head.previous_period) for k in head.kpis]
-    total = report.data.at_risk_total
+    data = report.data
+    on = f" on {data.as_of}" if data.as_of is not None else ""
     cards.append(
-        '<div class="kpi" data-kpi="at_risk_customers"><div class="label">At-risk customers (today)</div>'
-        f'<div class="value">{total:,}</div><div class="change">active customers with a warning sign</div></div>'
+        '<div class="kpi" data-kpi="at_risk_customers"><div class="label">At-risk customers</div>'
+        f'<div class="value">{data.at_risk_total:,}</div>'
+        f'<div class="change">active customers with a warning sign{escape(on)}</div></div>'
     )
     return f'<section id="kpis"><h2>Headline</h2>{intro}<div class="kpis">{"".join(cards)}</div></section>'
 
@@ -123,7 +126,9 @@ def _charts_section(charts: tuple[Chart, ...]) -> str:
 
 
 def _table(header, rows: list[list[object]], numeric: set[int] = frozenset()) -> str:
-    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    head = "".join(
+        f'<th{" class=num" if i in numeric else ""}>{escape(str(h))}</th>' for i, h in enumerate(header)
+    )
     body = "".join(
         "<tr>" + "".join(
             f'<td{" class=num" if i in numeric else ""}>{escape(str(c))}</td>' for i, c in enumerate(row)
@@ -165,7 +170,7 @@ def _quality_section(report: Report) -> str:
     parts = [f'<p>Overall: <span class="status {css_class}">{escape(summary.status)}</span>. '
              f"{escape(summary.sentence)}</p>"]
     if summary.suites:
-        parts.append(_table(("suite", "table", "status", "rows checked", "unexpected values", "failed",
+        parts.append(_table(("suite", "table", "status", "rows checked", "unexpected values", "failed expectations",
                              "validated (UTC)"), summary.suites, {3, 4}))
     parts.append(_table(("landing files and rows", "count"), summary.ingest, {1}))
     if summary.quarantine:

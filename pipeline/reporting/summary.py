@@ -40,7 +40,7 @@ def summary_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         lines += ["", f"Latest complete month {head.period:%Y-%m}{versus}:"]
         rows = [[k.spec.label, k.formatted_value(), k.formatted_change() if k.change is not None else ""]
                 for k in head.kpis]
-        rows.append(["At-risk customers (today)", f"{data.at_risk_total:,}", ""])
+        rows.append([f"At-risk customers on {data.as_of}", f"{data.at_risk_total:,}", ""])
         lines += ["  " + line for line in text_table(("metric", "value", "change"), rows)]
     if head.period is None:
         lines.append(f"At-risk customers: {data.at_risk_total:,}")
