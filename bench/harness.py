@@ -96,7 +96,7 @@ def run_size(size: str, work: Path, progress=lambda line: None) -> SizeResult:
     diffs = compare.differences(pipeline_rows, reference_rows)
 
     nightly.land(held, landing, new_files)
-    night, _, _ = _run("nightly", [py, "-m", "pipeline", "run"], work, progress)
+    night, _, _ = _run("nightly", [py, "-m", "pipeline", "nightly"], work, progress)
     counts = compare.row_counts(work / "warehouse.duckdb")
     return SizeResult(
         size=size,

@@ -1,4 +1,4 @@
-"""`retention sample-data | run | demo | report | bench`: the command line, a thin shell over the library."""
+"""`retention sample-data | run | nightly | demo | report | bench`: the command line, a thin shell."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     from pipeline.lib.definitions_builder import build_definitions
     from pipeline.lib.partitions import parse_period
-    from pipeline.orchestration.runner import run_pipeline
+    from pipeline.orchestration.runner import run_nightly, run_pipeline
     from pipeline.reporting.summary import summary_lines
 
     period_from = parse_period(args.period_from) if args.period_from else None
@@ -42,10 +42,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     defs = build_definitions(settings, refresh_dbt=True)
     instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
     with instance:
-        runs = run_pipeline(
-            defs, instance, lambda: duckdb.connect(str(settings.warehouse), read_only=True), period_from, period_to
-        )
+        if getattr(args, "nightly", False):
+            runs = run_nightly(defs, instance)
+        else:
+            connect = lambda: duckdb.connect(str(settings.warehouse), read_only=True)  # noqa: E731
+            runs = run_pipeline(defs, instance, connect, period_from, period_to)
     print()
+    if len(runs) == 1:
+        print("Ingest loaded nothing new: no quarter rebuilt.")
     for run in runs:
         scope = f" quarters {run.partition_range[0]} .. {run.partition_range[1]}" if run.partition_range else ""
         print(f"Run {run.run_id} ({run.job}{scope}): success")
@@ -101,6 +105,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--from", dest="period_from", help="first quarter to build: 2024-Q1, 2024-02 or 2024-02-15")
     run.add_argument("--to", dest="period_to", help="last quarter to build (inclusive)")
     run.set_defaults(func=cmd_run)
+    nightly = sub.add_parser("nightly", help="ingest, then rebuild only the quarters the new files changed")
+    nightly.set_defaults(func=cmd_run, nightly=True, period_from=None, period_to=None)
     demo = sub.add_parser("demo", help="sample-data into the landing folder, then run")
     demo.add_argument("--customers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=42)

@@ -8,8 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
+
+
+def _cron(name: str, default: str) -> str:
+    raw = " ".join(_get(name, default).split())
+    if len(raw.split(" ")) != 5:
+        raise SettingsError(f"{name}={raw!r} is not a cron expression of 5 fields (minute hour day month weekday)")
+    return raw
+
+
+def _timezone(name: str, default: str) -> str:
+    raw = _get(name, default)
+    try:
+        zoneinfo.ZoneInfo(raw)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"{name}={raw!r} is not an IANA time zone such as UTC or Europe/Berlin") from exc
+    return raw
 
 
 class SettingsError(ValueError):
@@ -74,6 +91,8 @@ class Settings:
     mrr_contraction_min_pct: float
     max_staleness_hours: float
     max_quarantine_pct: float
+    nightly_cron: str
+    nightly_timezone: str
     report_path: Path = Path("data/reports/retention_report.html")
 
     @classmethod
@@ -99,5 +118,7 @@ class Settings:
             mrr_contraction_min_pct=_positive_float("RETENTION_MRR_CONTRACTION_MIN_PCT", "5", upper=100.0),
             max_staleness_hours=_positive_float("RETENTION_MAX_STALENESS_HOURS", "36"),
             max_quarantine_pct=_positive_float("RETENTION_MAX_QUARANTINE_PCT", "5", upper=100.0),
+            nightly_cron=_cron("RETENTION_NIGHTLY_CRON", "0 2 * * *"),
+            nightly_timezone=_timezone("RETENTION_NIGHTLY_TIMEZONE", "UTC"),
             report_path=Path(_get("RETENTION_REPORT_PATH", "data/reports/retention_report.html")),
         )

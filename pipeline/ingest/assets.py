@@ -10,10 +10,14 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.ingest.changes import AS_OF_DAY, CHANGED_FROM, as_of_day, changes_since, utc_now
 from pipeline.ingest.contract import ENTITIES, LINEAGE_COLUMNS, Entity
 from pipeline.ingest.loader import FileResult, ingest_landing
+from pipeline.ingest.tables import create_warehouse_tables
+from pipeline.lib.retries import WAREHOUSE_RETRY_POLICY
 from pipeline.lib.warehouse import Warehouse
 
+OWNER = "team:data-platform"
 MANIFEST_KEY = dg.AssetKey(["ingest", "manifest"])
 QUARANTINE_KEY = dg.AssetKey(["ingest", "quarantine"])
 
@@ -33,12 +37,16 @@ def raw_table_spec(entity: Entity) -> dg.AssetSpec:
         description=f"{entity.description} Loaded from `<landing>/{entity.folder}/`; key ({key}); the latest batch wins.",
         metadata={"dagster/column_schema": _column_schema(entity), "dagster/table_name": entity.qualified},
         tags={"layer": "raw"},
+        owners=[OWNER],
     )
 
 
 SPECS = [raw_table_spec(e) for e in ENTITIES] + [
-    dg.AssetSpec(MANIFEST_KEY, group_name="ingest", kinds={"duckdb"}, description="Every landing file seen: hash, rows read / loaded / quarantined, error."),
-    dg.AssetSpec(QUARANTINE_KEY, group_name="ingest", kinds={"duckdb"}, description="Rejected rows with file, row number, column, raw value and reason."),
+    dg.AssetSpec(MANIFEST_KEY, group_name="ingest", kinds={"duckdb"}, owners=[OWNER],
+                 description="Every landing file seen: hash, rows read / loaded / quarantined, error. Its "
+                 "materialization says from which day this run's rows change the numbers (`changed_from`)."),
+    dg.AssetSpec(QUARANTINE_KEY, group_name="ingest", kinds={"duckdb"}, owners=[OWNER],
+                 description="Rejected rows with file, row number, column, raw value and reason."),
 ]
 
 
@@ -61,14 +69,18 @@ class Landing(dg.ConfigurableResource):
     path: str
 
 
-@dg.multi_asset(specs=SPECS, name="ingest_landing_files", pool="warehouse")
+@dg.multi_asset(specs=SPECS, name="ingest_landing_files", pool="warehouse", retry_policy=WAREHOUSE_RETRY_POLICY)
 def ingest_landing_files(context: dg.AssetExecutionContext, landing: Landing, warehouse: Warehouse):
     """Load new and changed landing files; files already loaded with the same content are skipped."""
     landing = Path(landing.path)
     if not landing.is_dir():
         context.log.warning(f"landing folder {landing} does not exist: nothing to ingest")
     with warehouse.connect() as con:
+        create_warehouse_tables(con)
+        since, previous_as_of = utc_now(), as_of_day(con)
         results = ingest_landing(con, landing, progress=context.log.info)
+        changes = changes_since(con, since, previous_as_of)
+        current_as_of = as_of_day(con)
         counts = {e.folder: con.execute(f"SELECT count(*) FROM {e.qualified}").fetchone()[0] for e in ENTITIES}
         quarantine_total = con.execute("SELECT count(*) FROM ingest.quarantine").fetchone()[0]
         manifest_total = con.execute("SELECT count(*) FROM ingest.manifest").fetchone()[0]
@@ -81,6 +93,12 @@ def ingest_landing_files(context: dg.AssetExecutionContext, landing: Landing, wa
         yield dg.MaterializeResult(asset_key=entity.asset_key_path, metadata=metadata)
     yield dg.MaterializeResult(
         asset_key=MANIFEST_KEY,
-        metadata={"dagster/row_count": manifest_total, "rejected_files": dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")},
+        metadata={
+            "dagster/row_count": manifest_total,
+            "rejected_files": dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none"),
+            CHANGED_FROM: changes.changed_from.isoformat() if changes.changed_from else "",
+            AS_OF_DAY: current_as_of.isoformat() if current_as_of else "",
+            "changes": dg.MetadataValue.md(changes.markdown()),
+        },
     )
     yield dg.MaterializeResult(asset_key=QUARANTINE_KEY, metadata={"dagster/row_count": quarantine_total})

@@ -40,6 +40,9 @@ class Entity:
     optional: bool = False  # optional folders may be absent; so may invoices or orders (one suffices)
     date_order: tuple[str, str] | None = None  # (start, end): end must be after start
     description: str = ""
+    # SQL over a row `r` of this entity: the first day whose period numbers a new or replaced row can change.
+    # None: no quarterly mart reads this entity (see `changes` in loader.py and docs/orchestration.md).
+    touches_from: str | None = None
 
     @property
     def table(self) -> str:
@@ -55,10 +58,16 @@ class Entity:
 
 
 MONEY = "DECIMAL(18,4)"
+# A customer's attributes (segment) and churn feedback (the answer nearest to a churn day) can change every
+# period of that customer: they touch everything from the customer's first invoice or order.
+CUSTOMER_FIRST_DAY = """(SELECT min(d) FROM (
+    SELECT min(period_start) AS d FROM billing.invoices i WHERE i.customer_id = r.customer_id
+    UNION ALL SELECT min(CAST(ordered_at AS DATE)) FROM shop.orders o WHERE o.customer_id = r.customer_id))"""
 
 ENTITIES: tuple[Entity, ...] = (
     Entity(
         folder="invoices",
+        touches_from="r.period_start",
         source="billing",
         description="Invoice lines with their service period, one row per line.",
         key=("invoice_id", "line_id"),
@@ -78,6 +87,7 @@ ENTITIES: tuple[Entity, ...] = (
     ),
     Entity(
         folder="orders",
+        touches_from="CAST(r.ordered_at AS DATE)",
         source="shop",
         description="Shop orders, one row per order.",
         key=("order_id",),
@@ -92,6 +102,7 @@ ENTITIES: tuple[Entity, ...] = (
     ),
     Entity(
         folder="customers",
+        touches_from=CUSTOMER_FIRST_DAY,
         source="crm",
         optional=True,
         description="Customer master data: name, contact, segment.",
@@ -107,6 +118,7 @@ ENTITIES: tuple[Entity, ...] = (
     ),
     Entity(
         folder="fx_rates",
+        touches_from="r.date",
         source="finance",
         optional=True,
         description="Exchange rates: reporting-currency units for one unit of `currency` on `date`.",
@@ -131,6 +143,7 @@ ENTITIES: tuple[Entity, ...] = (
     ),
     Entity(
         folder="churn_feedback",
+        touches_from=CUSTOMER_FIRST_DAY,
         source="crm",
         optional=True,
         description="Cancellation-survey answers.",

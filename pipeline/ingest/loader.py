@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.ingest.changes import utc_now
 from pipeline.ingest.contract import ENTITIES, Entity
 from pipeline.ingest.staging import FILES, READERS, STAGED, FileRejected, LandingFile, group_by_layout, stage
 from pipeline.ingest.tables import create_warehouse_tables
@@ -79,14 +80,34 @@ def _apply(con: duckdb.DuckDBPyConnection, entity: Entity, loaded_at: str) -> No
         f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY f.file_order DESC, c._row DESC) = 1"
     )
     target = entity.qualified
-    con.execute(f"DELETE FROM {target} WHERE _source_file IN (SELECT _file FROM {FILES})")
     key_match = " AND ".join(f"{target}.{quote_ident(k)} = w.{quote_ident(k)}" for k in entity.key)
+    _record_changes(con, entity, loaded_at, key_match)
+    con.execute(f"DELETE FROM {target} WHERE _source_file IN (SELECT _file FROM {FILES})")
     con.execute(f"DELETE FROM {target} USING {WINNERS} w WHERE {key_match}")
     columns = ", ".join(quote_ident(c.name) for c in entity.columns)
     con.execute(
         f"INSERT INTO {target} SELECT {columns}, _file, _row, batch_id, {loaded_at} FROM {WINNERS} ORDER BY file_order, _row"
     )
     con.execute(f"DROP TABLE {WINNERS}")
+
+
+def _record_changes(con: duckdb.DuckDBPyConnection, entity: Entity, loaded_at: str, key_match: str) -> None:
+    """Log the earliest day the rows about to be inserted or replaced touch, so a nightly run rebuilds from there."""
+    target = entity.qualified
+    replaced = (
+        f"SELECT * FROM {target} WHERE _source_file IN (SELECT _file FROM {FILES}) "
+        f"OR EXISTS (SELECT 1 FROM {WINNERS} w WHERE {key_match})"
+    )
+    first_day = (
+        f"(SELECT min(first_day) FROM (SELECT {entity.touches_from} AS first_day FROM {WINNERS} r "
+        f"UNION ALL SELECT {entity.touches_from} FROM ({replaced}) r))"
+        if entity.touches_from
+        else "NULL"
+    )
+    con.execute(
+        f"INSERT INTO ingest.changes SELECT {loaded_at}, {quote_literal(entity.folder)}, {first_day}, "
+        f"(SELECT count(*) FROM {WINNERS}), (SELECT count(*) FROM ({replaced}))"
+    )
 
 
 def _load_staged(con: duckdb.DuckDBPyConnection, entity: Entity, files: list[LandingFile], columns: list[str], loaded_at: dt.datetime) -> list[FileResult]:
@@ -181,16 +202,12 @@ def _printable(rel: str) -> str:
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def ingest_landing(
     con: duckdb.DuckDBPyConnection,
     landing_dir: Path,
     entities: tuple[Entity, ...] = ENTITIES,
     progress: Callable[[str], None] | None = None,
-    now: Callable[[], dt.datetime] = _utc_now,
+    now: Callable[[], dt.datetime] = utc_now,
 ) -> list[FileResult]:
     """Load every new or changed file of every entity; returns one result per file looked at."""
     create_warehouse_tables(con)

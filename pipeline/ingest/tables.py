@@ -1,4 +1,5 @@
-"""DDL for the warehouse tables that ingest owns: one raw table per landing entity, the manifest, the quarantine.
+"""DDL for the warehouse tables that ingest owns: one raw table per landing entity, the manifest, the quarantine, and the
+log of which days each load touched.
 
 The raw tables always exist (empty when their folder is absent), so dbt sources and every downstream asset
 work for a business that has only invoices or only orders.
@@ -39,6 +40,16 @@ CREATE TABLE IF NOT EXISTS ingest.quarantine (
 )
 """
 
+CHANGES_DDL = """
+CREATE TABLE IF NOT EXISTS ingest.changes (
+    loaded_at TIMESTAMP NOT NULL,
+    entity VARCHAR NOT NULL,
+    first_day DATE,                  -- earliest day a new or replaced row touches (NULL: no period mart reads it)
+    rows_inserted BIGINT NOT NULL,
+    rows_replaced BIGINT NOT NULL
+)
+"""
+
 
 def raw_table_ddl(entity: Entity) -> str:
     cols = [f'"{c.name}" {c.sql_type}' for c in entity.columns]
@@ -54,3 +65,4 @@ def create_warehouse_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_ddl(entity))
     con.execute(MANIFEST_DDL)
     con.execute(QUARANTINE_DDL)
+    con.execute(CHANGES_DDL)

@@ -23,12 +23,16 @@ REASONS = (
     "unparseable_timestamp",
     "unparseable_number",
     "number_out_of_range",
+    "date_out_of_range",
     "unknown_status",
     "unknown_currency",
     "negative_amount",
     "period_end_not_after_period_start",
     "duplicate_key_in_file",
 )
+# Dates outside these bounds are typos (3024 for 2024, 0202 for 2020), never real billing history. Fixed bounds,
+# not "after today": the same file must give the same result on every re-run.
+PLAUSIBLE_DATES = ("1900-01-01", "2100-01-01")
 # Reason for every row of a file that lacks a required column (the file is also marked rejected).
 MISSING_COLUMN = "missing_column"
 
@@ -90,6 +94,8 @@ def _rules(entity: Entity, column: Column, text: str, typed: str) -> list[tuple[
         rules.append(("number_out_of_range", f"{text} IS NOT NULL AND {typed} IS NULL"))
     elif parse_reason:
         rules.append((parse_reason, f"{text} IS NOT NULL AND {typed} IS NULL"))
+        low, high = (f"CAST('{d}' AS {column.sql_type})" for d in PLAUSIBLE_DATES)
+        rules.append(("date_out_of_range", f"({typed} < {low} OR {typed} >= {high})"))
     if column.allowed:
         values = ", ".join(quote_literal(v) for v in column.allowed)
         rules.append(("unknown_status", f"{typed} NOT IN ({values})"))

@@ -9,6 +9,7 @@ from pipeline.ingest.assets import Landing, ingest_landing_files
 from pipeline.lib.partitions import quarterly_partitions
 from pipeline.lib.warehouse import Warehouse
 from pipeline.orchestration.jobs import build_job, ingest_job
+from pipeline.orchestration.nightly import build_nightly
 from pipeline.quality import QualitySettings, quality_checks
 from pipeline.reporting.assets import ReportSettings, retention_report
 from pipeline.settings import Settings
@@ -22,17 +23,25 @@ from pipeline.value.purchase_model import purchase_model
 def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Definitions:
     project = load_dbt_project(settings.dbt_project_dir, refresh=refresh_dbt)
     warehouse_path = str(settings.warehouse.resolve())
+    partitions_def = quarterly_partitions(settings.start)
+    dbt_assets, dbt_checks = build_dbt_assets(project, partitions_def)
+    build = build_job(dbt_checks)
+    nightly_schedule, rebuild_sensor = build_nightly(
+        ingest_job, build, partitions_def, settings.nightly_cron, settings.nightly_timezone
+    )
     return dg.Definitions(
         assets=[
             ingest_landing_files,
-            *build_dbt_assets(project, quarterly_partitions(settings.start)),
+            *dbt_assets,
             purchase_model,
             at_risk_customers,
             outreach_exports,
             retention_report,
         ],
-        asset_checks=quality_checks(),
-        jobs=[ingest_job, build_job],
+        asset_checks=[*quality_checks(), *dbt_checks],
+        jobs=[ingest_job, build],
+        schedules=[nightly_schedule],
+        sensors=[rebuild_sensor],
         # One process per run, steps one after another: DuckDB allows a single writing process.
         executor=dg.in_process_executor,
         resources={

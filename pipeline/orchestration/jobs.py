@@ -5,6 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 INGEST_GROUP = "ingest"
+# Checks that run only when asked for: dbt unit tests already run inside every `dbt build`.
+ON_DEMAND_CHECKS_TAG = "on_demand"
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
@@ -12,8 +14,14 @@ ingest_job = dg.define_asset_job(
     description="Load new landing files into the raw tables.",
 )
 
-build_job = dg.define_asset_job(
-    "build_job",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(INGEST_GROUP),
-    description="dbt staging, intermediate and the quarterly marts, then everything downstream.",
-)
+
+def build_job(on_demand_checks: list[dg.AssetChecksDefinition]):
+    selection = dg.AssetSelection.all() - dg.AssetSelection.groups(INGEST_GROUP)
+    if on_demand_checks:
+        selection = selection - dg.AssetSelection.checks(*on_demand_checks)
+    return dg.define_asset_job(
+        "build_job",
+        selection=selection,
+        description="dbt staging, intermediate and the quarterly marts, their checks, publishing, then everything "
+        "downstream.",
+    )

@@ -11,10 +11,9 @@ import dagster as dg
 import duckdb
 
 from pipeline.lib.partitions import quarter_start
+from pipeline.orchestration.nightly import planned_rebuild
+from pipeline.orchestration.tags import CLI_TAG, rebuild_tags
 
-# Dagster's documented run tags for a run over a range of partitions (one run, one dbt invocation).
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 # Step-level INFO lines (progress, dbt commands) on the console; Dagster's DEBUG event stream stays in the run log.
 CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -73,7 +72,8 @@ def root_message(error) -> str:
 
 
 def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str] | None = None) -> RunRecord:
-    result = job.execute_in_process(run_config=CONSOLE_INFO, instance=instance, tags=tags or {}, raise_on_error=False)
+    tags = {CLI_TAG: "true", **(tags or {})}
+    result = job.execute_in_process(run_config=CONSOLE_INFO, instance=instance, tags=tags, raise_on_error=False)
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         messages = [
@@ -103,6 +103,18 @@ def run_pipeline(
     finally:
         con.close()
     first, last = partition_range(partitions_def, data, period_from, period_to)
-    record = execute(build, instance, {RANGE_START_TAG: first, RANGE_END_TAG: last})
+    reason = "quarters asked for" if period_from or period_to else "every quarter with data"
+    record = execute(build, instance, rebuild_tags(first, last, reason))
     runs.append(RunRecord(record.job, record.run_id, (first, last)))
     return runs
+
+
+def run_nightly(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[RunRecord]:
+    """What the schedule and sensor do, in one process: ingest, then rebuild only the quarters it changed."""
+    ingest = execute(defs.resolve_job_def("ingest_job"), instance)
+    build = defs.resolve_job_def("build_job")
+    planned = planned_rebuild(instance, ingest.run_id, build.partitions_def.get_partition_keys())
+    if not isinstance(planned, tuple):
+        return [ingest]
+    record = execute(build, instance, rebuild_tags(*planned))
+    return [ingest, RunRecord(record.job, record.run_id, planned[:2])]

@@ -8,6 +8,7 @@ content. They read the whole table (partitioned marts included): the identities 
 
 import dagster as dg
 
+from pipeline.lib.schemas import MARTS_BUILD
 from pipeline.lib.warehouse import Warehouse
 from pipeline.quality import reconciliation_sql as rules
 from pipeline.quality.runner import POOL, Severity, failures_metadata, open_warehouse, skipped, sql_rule_check
@@ -40,9 +41,9 @@ def identity_checks() -> list[dg.AssetChecksDefinition]:
         checks.append(
             sql_rule_check(
                 name="mrr_movements_reconcile",
-                asset=["marts", table],
-                tables=[f"marts.{table}"],
-                sql=rules.mrr_identity_sql(f"marts.{table}", segmented),
+                asset=[MARTS_BUILD, table],
+                tables=[f"{MARTS_BUILD}.{table}"],
+                sql=rules.mrr_identity_sql(f"{MARTS_BUILD}.{table}", segmented),
                 description="mrr_end = mrr_start + new + reactivation + expansion - contraction - churned, "
                 "exactly, for every row (grain, period" + (", segment" if segmented else "") + ").",
                 blocking=True,
@@ -52,9 +53,9 @@ def identity_checks() -> list[dg.AssetChecksDefinition]:
         checks.append(
             sql_rule_check(
                 name="customer_counts_reconcile",
-                asset=["marts", table],
-                tables=[f"marts.{table}"],
-                sql=rules.customer_count_identity_sql(f"marts.{table}", segmented),
+                asset=[MARTS_BUILD, table],
+                tables=[f"{MARTS_BUILD}.{table}"],
+                sql=rules.customer_count_identity_sql(f"{MARTS_BUILD}.{table}", segmented),
                 description="customers_end = customers_start - churned + new - new_lost + reactivated for every row.",
                 blocking=True,
             )
@@ -62,21 +63,21 @@ def identity_checks() -> list[dg.AssetChecksDefinition]:
     checks.append(
         sql_rule_check(
             name="cohort_sizes_match_new_customers",
-            asset=["marts", "cohort_retention"],
-            tables=["marts.cohort_retention", "marts.retention"],
-            sql=rules.cohort_size_sql("marts.cohort_retention", "marts.retention"),
+            asset=[MARTS_BUILD, "cohort_retention"],
+            tables=[f"{MARTS_BUILD}.cohort_retention", f"{MARTS_BUILD}.retention"],
+            sql=rules.cohort_size_sql(f"{MARTS_BUILD}.cohort_retention", f"{MARTS_BUILD}.retention"),
             description="The offset-0 cohort_size of every cohort equals retention.customers_new of that grain "
             "and period.",
             blocking=True,
-            additional_deps=[["marts", "retention"]],
+            additional_deps=[[MARTS_BUILD, "retention"]],
         )
     )
     checks.append(
         sql_rule_check(
             name="no_activity_before_first_active_day",
-            asset=["marts", "customer_periods"],
-            tables=["marts.customer_periods"],
-            sql=rules.activity_before_first_active_sql("marts.customer_periods"),
+            asset=[MARTS_BUILD, "customer_periods"],
+            tables=[f"{MARTS_BUILD}.customer_periods"],
+            sql=rules.activity_before_first_active_sql(f"{MARTS_BUILD}.customer_periods"),
             description="No customer_periods row lies before the customer's cohort period, and no customer new "
             "in a period is active on its start day.",
             blocking=True,

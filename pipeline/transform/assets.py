@@ -6,17 +6,25 @@ window comes from the Dagster partition (or partition range, run as one dbt invo
 """
 
 
+import functools
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from pipeline.lib.retries import WAREHOUSE_RETRY_POLICY, permanent_unless_transient
 from pipeline.lib.warehouse import Warehouse
+from pipeline.transform.build_state import activity_window_row, fingerprint, register_window
 from pipeline.transform.dbt_vars import dbt_vars, vars_arg
+from pipeline.transform.publish import build_publish_asset
 from pipeline.transform.table_facts import with_table_facts
+from pipeline.transform.unit_tests import build_unit_test_checks, invocation_evaluations
 
 PARTITIONED_SELECTOR = "tag:partitioned"
+# Set by whoever launches a rebuild (the nightly sensor, the CLI) to say why these quarters.
+REBUILD_REASON_TAG = "retention/rebuild_reason"
 POST_MARTS_SELECTOR = "tag:post_marts"
 
 
@@ -47,12 +55,37 @@ class DbtVars(dg.ConfigurableResource):
             )
         )
 
+    def values(self) -> dict[str, object]:
+        """The vars that do not depend on the window: a change to any of them changes every quarter."""
+        values = dbt_vars(self.warehouse_path, self.reporting_currency, self.activity_window_days)
+        return {k: v for k, v in values.items() if k not in ("window_start", "window_end", "duckdb_memory_limit", "warehouse_path")}
 
-def build_dbt_assets(project: DbtProject, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+
+def build_dbt_assets(
+    project: DbtProject, partitions_def: dg.PartitionsDefinition
+) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
     """Three dbt invocations in dependency order: the unpartitioned layers, the quarterly marts, and the models
-    tagged `post_marts` that read whole mart tables (unit economics)."""
+    tagged `post_marts` that read whole mart tables (unit economics); then the step that publishes the marts.
+    Returns the assets and the checks dagster-dbt does not make itself (the dbt unit tests)."""
     translator = LayerTranslator()
-    common = {"manifest": project.manifest_path, "project": project, "dagster_dbt_translator": translator, "pool": "warehouse"}
+    common = {
+        "manifest": project.manifest_path,
+        "project": project,
+        "dagster_dbt_translator": translator,
+        "pool": "warehouse",
+        "retry_policy": WAREHOUSE_RETRY_POLICY,
+    }
+    manifest = json.loads(project.manifest_path.read_text())
+    unit_checks, unit_keys = build_unit_test_checks(manifest, translator, project, "dbt_vars")
+
+    def _build(context, dbt: DbtCliResource, vars_args: list[str], warehouse: Warehouse, facts=None):
+        invocation = dbt.cli(["build", *vars_args], context=context, raise_on_error=False)
+        connect = functools.partial(warehouse.connect, read_only=True)
+        yield from with_table_facts(invocation.stream(), invocation.manifest, connect, facts or {})
+        yield from invocation_evaluations(invocation, unit_keys)
+        error = invocation.get_error()
+        if error is not None:
+            raise permanent_unless_transient(error)
 
     @dbt_assets(**common, exclude=f"{PARTITIONED_SELECTOR} {POST_MARTS_SELECTOR}", name="dbt_models")
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse):
@@ -71,9 +104,15 @@ def build_dbt_assets(project: DbtProject, partitions_def: dg.PartitionsDefinitio
     ):
         """The marts, one quarter (or a range of quarters in one dbt run) at a time."""
         window = context.partition_time_window
-        bounds = (window.start.date(), window.end.date())
-        context.log.info(f"rebuilding marts for [{bounds[0]}, {bounds[1]})")
-        yield from _build(context, dbt, dbt_vars.build(bounds), warehouse)
+        with warehouse.connect() as con:
+            current = fingerprint(manifest, dbt_vars.values(), activity_window_row(con))
+            bounds, widened = register_window(con, (window.start.date(), window.end.date()), context.run.run_id, current)
+        reason = context.run.tags.get(REBUILD_REASON_TAG, "quarters asked for")
+        if widened:
+            reason = f"{reason}; widened: {widened}"
+        context.log.info(f"rebuilding marts for [{bounds[0]}, {bounds[1]}): {reason}")
+        facts = {"rebuilt_window": f"[{bounds[0]}, {bounds[1]})", "rebuild_reason": reason}
+        yield from _build(context, dbt, dbt_vars.build(bounds), warehouse, facts)
 
     @dbt_assets(**common, select=POST_MARTS_SELECTOR, name="dbt_post_marts_models")
     def dbt_post_marts_models(
@@ -82,9 +121,5 @@ def build_dbt_assets(project: DbtProject, partitions_def: dg.PartitionsDefinitio
         """Models over whole mart tables, rebuilt after any quarter changed."""
         yield from _build(context, dbt, dbt_vars.build(), warehouse)
 
-    return [dbt_models, dbt_partitioned_models, dbt_post_marts_models]
-
-
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, vars_args: list[str], warehouse: Warehouse):
-    invocation = dbt.cli(["build", *vars_args], context=context)
-    yield from with_table_facts(invocation.stream(), invocation.manifest, lambda: warehouse.connect(read_only=True))
+    assets = [dbt_models, dbt_partitioned_models, dbt_post_marts_models, build_publish_asset(manifest)]
+    return assets, [unit_checks]

@@ -36,7 +36,9 @@ def with_table_facts(
     events: Iterable[Any],
     manifest: Mapping[str, Any],
     connect_read_only: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
+    extra: Mapping[str, Any] | None = None,
 ) -> Iterator[Any]:
+    """The events, with each model output held back until dbt exits and then given its facts and `extra`."""
     held: list[dg.Output] = []
     try:
         for event in events:
@@ -50,4 +52,4 @@ def with_table_facts(
     with connect_read_only() as con:
         for output in held:
             node = manifest["nodes"].get(output.metadata["unique_id"].value, {})
-            yield output.with_metadata({**output.metadata, **_facts(con, node)}) if node else output
+            yield output.with_metadata({**output.metadata, **(extra or {}), **(_facts(con, node) if node else {})})

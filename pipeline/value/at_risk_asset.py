@@ -78,6 +78,7 @@ def top_preview(table: pd.DataFrame, n: int = 10) -> str:
     key=AT_RISK_KEY,
     deps=[CUSTOMER_VALUE, PREDICTIONS_KEY, CUSTOMERS],
     group_name="value",
+    owners=["team:customer-success"],
     kinds={"python", "duckdb"},
     pool="warehouse",
 )

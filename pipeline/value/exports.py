@@ -52,6 +52,7 @@ def _copy(con, sql: str, target: Path) -> int:
     key=["exports", "outreach"],
     deps=[AT_RISK_KEY, CUSTOMER_PERIODS, CUSTOMER_VALUE, CUSTOMERS],
     group_name="value",
+    owners=["team:customer-success"],
     kinds={"csv"},
 )
 def outreach_exports(context: dg.AssetExecutionContext, warehouse: Warehouse, exports: Exports):

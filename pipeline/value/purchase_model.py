@@ -58,6 +58,7 @@ def predictions(histories: pd.DataFrame) -> tuple[bgnbd.BgNbdFit | None, pd.Data
             FIT_KEY,
             deps=[HISTORIES],
             group_name="value",
+            owners=["team:customer-success"],
             kinds={"python", "duckdb"},
             description="BG/NBD fit (r, alpha, a, b, log-likelihood) per as-of day, time unit day.",
         ),
@@ -65,6 +66,7 @@ def predictions(histories: pd.DataFrame) -> tuple[bgnbd.BgNbdFit | None, pd.Data
             PREDICTIONS_KEY,
             deps=[HISTORIES],
             group_name="value",
+            owners=["team:customer-success"],
             kinds={"python", "duckdb"},
             description=f"Per order customer: probability alive and expected purchases in the next {HORIZON_DAYS} days.",
         ),
@@ -79,6 +81,7 @@ def purchase_model(context: dg.AssetExecutionContext, warehouse: Warehouse):
     as_of = histories["as_of"].max() if len(histories) else None
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute(FIT_DDL)
         if fit is not None:
             con.execute("DELETE FROM marts.purchase_model_fit WHERE as_of = ?", [as_of])

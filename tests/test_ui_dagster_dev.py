@@ -1,0 +1,165 @@
+"""`dagster dev` as a user starts it: lineage over GraphQL, a daemon-driven backfill of eight quarters, and the
+asset lineage page in a real browser (Debian Chromium through Playwright)."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_e2e_cli import retention
+from tests.ui_graphql import (
+    BACKFILL_QUARTERS,
+    CHAIN,
+    PERIOD_CHAIN,
+    assets_by_key,
+    backfill_status,
+    launch_backfill,
+)
+
+REPO = Path.cwd()
+CHROMIUM = "/usr/bin/chromium"
+LINEAGE_NODES = ("invoices", "stg_billing__invoices", "int_invoice_lines_converted", "int_customer_mrr_intervals",
+                 "customer_value", "at_risk_customers", "outreach")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _default_sigint():
+    # A process started in the background inherits "ignore SIGINT"; dagster dev must be stoppable.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.setsid()
+
+
+def graphql(url: str, query: str, variables: dict | None = None) -> dict:
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(f"{url}/graphql", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        payload = json.loads(response.read())
+    assert "errors" not in payload, payload.get("errors")
+    return payload["data"]
+
+
+@pytest.fixture(scope="module")
+def dagster_dev(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ui")
+    home = tmp / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    env = {
+        **os.environ,
+        "RETENTION_LANDING_DIR": str(tmp / "landing"),
+        "RETENTION_WAREHOUSE": str(tmp / "warehouse.duckdb"),
+        "RETENTION_EXPORT_DIR": str(tmp / "exports"),
+        "RETENTION_REPORT_PATH": str(tmp / "reports" / "retention_report.html"),
+        "DAGSTER_HOME": str(home),
+    }
+    assert retention(["sample-data", "--customers", "200", "--seed", "5"], env).returncode == 0
+    first = retention(["run"], env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    port = _free_port()
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    log = (tmp / "dagster_dev.log").open("w")
+    process = subprocess.Popen(
+        [dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO / "workspace.yaml")],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_default_sigint,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert process.poll() is None, (tmp / "dagster_dev.log").read_text()[-3000:]
+            try:
+                if graphql(url, "{ version }")["version"]:
+                    data = graphql(url, "{ assetNodes { id } }")
+                    if data["assetNodes"]:
+                        break
+            except (OSError, AssertionError, KeyError):
+                pass
+            assert time.monotonic() < deadline, "dagster dev did not come up in 240 s"
+            time.sleep(2)
+        yield url, tmp
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # only the group this test started
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def test_lineage_edges_groups_and_checks_over_graphql(dagster_dev):
+    url, _ = dagster_dev
+    nodes = assets_by_key(graphql(url, ASSET_NODES_QUERY))
+    for chain in (CHAIN, PERIOD_CHAIN):
+        for upstream, downstream in zip(chain, chain[1:], strict=False):
+            assert upstream in nodes[downstream]["deps"], f"missing edge {upstream} -> {downstream}"
+    assert nodes["marts_build/retention"]["group"] == "marts"
+    assert nodes["marts/retention"]["group"] == "published"
+    assert {"mrr_movements_reconcile"} <= set(nodes["marts_build/revenue_churn"]["checks"])
+    assert "int_activity_window_derived_from_median_gap" in nodes["intermediate/int_activity_window"]["checks"]
+    assert nodes["marts_build/retention"]["description"]
+    assert any(c["name"] == "retention_rate" for c in nodes["marts_build/retention"]["columns"])
+
+
+def test_a_daemon_backfill_of_eight_quarters_completes(dagster_dev):
+    url, _ = dagster_dev
+    backfill_id = launch_backfill(lambda q, v: graphql(url, q, v))
+    deadline = time.monotonic() + 900
+    status = None
+    while time.monotonic() < deadline:
+        status = backfill_status(lambda q, v: graphql(url, q, v), backfill_id)
+        if status in ("COMPLETED", "COMPLETED_SUCCESS", "FAILED", "COMPLETED_FAILED", "CANCELED"):
+            break
+        time.sleep(5)
+    assert status in ("COMPLETED", "COMPLETED_SUCCESS"), f"backfill {backfill_id} ended {status}"
+    assert len(BACKFILL_QUARTERS) >= 8
+
+
+def test_asset_lineage_page_in_chromium(dagster_dev):
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian chromium is missing: apt-get install chromium (.ci/run does)"
+    url, tmp = dagster_dev
+    shot = REPO / "test-artifacts" / "asset_lineage.png"
+    shot.parent.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        # Large enough that the graph fits at a zoom where nodes show full names, not "stg_bil…__invoices".
+        page = browser.new_page(viewport={"width": 6000, "height": 4000})
+        page.goto(f"{url}/assets/exports/outreach?view=lineage&lineageScope=upstream&lineageDepth=10")
+        page.get_by_text("outreach", exact=True).first.wait_for(state="visible", timeout=90_000)
+        skip = page.get_by_role("button", name="Skip")  # first-visit "join the community" dialog
+        if skip.count():
+            skip.first.click()
+        for name in LINEAGE_NODES:
+            page.get_by_text(name, exact=True).first.wait_for(state="visible", timeout=60_000)
+        page.screenshot(path=str(shot))
+        browser.close()
+    assert shot.stat().st_size > 10_000
+
+
+ASSET_NODES_QUERY = """
+{
+  assetNodes {
+    assetKey { path }
+    groupName
+    description
+    dependencyKeys { path }
+    assetChecksOrError { ... on AssetChecks { checks { name } } }
+    metadataEntries { label ... on TableSchemaMetadataEntry { schema { columns { name type } } } }
+  }
+}
+"""

@@ -1,0 +1,72 @@
+"""GraphQL helpers for the `dagster dev` test: the lineage chain to assert and the backfill to launch."""
+
+from collections.abc import Callable
+
+# landing file -> raw table -> staging -> intermediate -> build mart -> published mart -> value -> export
+CHAIN = [
+    "billing/invoices",
+    "staging/stg_billing__invoices",
+    "intermediate/int_invoice_lines_converted",
+    "intermediate/int_customer_mrr_intervals",
+    "marts_build/customer_value",
+    "marts/customer_value",
+    "marts/at_risk_customers",
+    "exports/outreach",
+]
+PERIOD_CHAIN = ["intermediate/int_customer_mrr_intervals", "marts_build/customer_periods", "marts_build/retention",
+                "marts/retention"]
+BACKFILL_QUARTERS = [f"{year}-{month:02d}-01" for year in (2024, 2025) for month in (1, 4, 7, 10)]
+PARTITIONED = ["customer_periods", "retention", "revenue_churn", "cohort_retention", "retention_by_segment",
+               "revenue_churn_by_segment", "churn_reasons"]
+
+Query = Callable[[str, dict | None], dict]
+
+
+def assets_by_key(data: dict) -> dict[str, dict]:
+    nodes = {}
+    for node in data["assetNodes"]:
+        checks = node["assetChecksOrError"].get("checks", []) if node["assetChecksOrError"] else []
+        columns = next((e["schema"]["columns"] for e in node["metadataEntries"] if e.get("schema")), [])
+        nodes["/".join(node["assetKey"]["path"])] = {
+            "deps": {"/".join(d["path"]) for d in node["dependencyKeys"]},
+            "group": node["groupName"],
+            "checks": {c["name"] for c in checks},
+            "description": node["description"],
+            "columns": columns,
+        }
+    return nodes
+
+
+LAUNCH = """
+mutation Launch($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on InvalidSubsetError { message }
+    ... on UnauthorizedError { message }
+  }
+}
+"""
+
+STATUS = """
+query Status($id: String!) {
+  partitionBackfillOrError(backfillId: $id) { __typename ... on PartitionBackfill { status } }
+}
+"""
+
+
+def launch_backfill(query: Query) -> str:
+    """Eight quarters of the partitioned marts, as the UI's "Materialize selected" backfill dialog sends it."""
+    params = {
+        "partitionNames": BACKFILL_QUARTERS,
+        "assetSelection": [{"path": ["marts_build", name]} for name in PARTITIONED],
+        "title": "eight quarters",
+    }
+    result = query(LAUNCH, {"params": params})["launchPartitionBackfill"]
+    assert result["__typename"] == "LaunchBackfillSuccess", result
+    return result["backfillId"]
+
+
+def backfill_status(query: Query, backfill_id: str) -> str:
+    return query(STATUS, {"id": backfill_id})["partitionBackfillOrError"]["status"]
