@@ -1,4 +1,4 @@
-"""`retention sample-data | run | nightly | demo | bench`: the command line, a thin shell over the library functions."""
+"""`retention sample-data | run | nightly | demo | report | bench`: the command line, a thin shell."""
 
 from __future__ import annotations
 
@@ -57,6 +57,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         for line in summary_lines(con):
             print(line)
     print(f"Warehouse: {settings.warehouse}")
+    if settings.report_path.exists():
+        print(f"Report: {settings.report_path}   (one HTML file; opens offline in any browser)")
     print(UI_HINT if settings.dagster_home else "Runs were not recorded: set DAGSTER_HOME to keep them. " + UI_HINT)
     return 0
 
@@ -66,6 +68,22 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     cmd_sample_data(args, settings)
     args.period_from = args.period_to = None
     return cmd_run(args, settings)
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """The HTML report from the warehouse as it is: read-only, no Dagster run."""
+    from pipeline.reporting.report import write_report
+
+    if not settings.warehouse.exists():
+        raise ValueError(f"no warehouse at {settings.warehouse}: run `retention demo` or `retention run` first")
+    out = Path(args.out) if args.out else settings.report_path
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        written = write_report(con, out)
+    missing = written.report.data.missing
+    if missing:
+        print(f"Not built yet, left out of the report: {', '.join(missing)}", file=sys.stderr)
+    print(f"Report: {written.path} ({written.size_bytes / 1024:,.0f} KiB, {written.seconds:.1f} s)")
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -93,6 +111,9 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=42)
     demo.set_defaults(func=cmd_demo)
+    report = sub.add_parser("report", help="write the HTML retention report from the warehouse")
+    report.add_argument("--out", help="HTML file to write (default: RETENTION_REPORT_PATH)")
+    report.set_defaults(func=cmd_report)
     from bench.cli import add_arguments
 
     bench = add_arguments(sub.add_parser("bench", help="time the pipeline, a nightly run and a raw-DuckDB reference"))

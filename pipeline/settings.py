@@ -93,6 +93,7 @@ class Settings:
     max_quarantine_pct: float
     nightly_cron: str
     nightly_timezone: str
+    report_path: Path = Path("data/reports/retention_report.html")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -119,4 +120,5 @@ class Settings:
             max_quarantine_pct=_positive_float("RETENTION_MAX_QUARANTINE_PCT", "5", upper=100.0),
             nightly_cron=_cron("RETENTION_NIGHTLY_CRON", "0 2 * * *"),
             nightly_timezone=_timezone("RETENTION_NIGHTLY_TIMEZONE", "UTC"),
+            report_path=Path(_get("RETENTION_REPORT_PATH", "data/reports/retention_report.html")),
         )

@@ -53,7 +53,10 @@ def test_names_and_emails_stay_out_of_dagster_metadata_and_logs(first_run, monke
     monkeypatch.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
     with dg.DagsterInstance.get() as instance:
         event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "at_risk_customers"]))
-    shown = str(event.asset_materialization.metadata) + run.stdout + run.stderr
+        report = instance.get_latest_materialization_event(dg.AssetKey(["reports", "retention_report"]))
+    html = (tmp / "reports" / "retention_report.html").read_text(encoding="utf-8")
+    shown = str(event.asset_materialization.metadata) + str(report.asset_materialization.metadata) + html
+    shown += run.stdout + run.stderr
     assert not [n for n in names if n in shown]
     assert not [e for e in emails if e in shown]
 
@@ -67,6 +70,7 @@ def first_run(tmp_path_factory):
         "RETENTION_WAREHOUSE": str(tmp / "warehouse.duckdb"),
         "DAGSTER_HOME": str(tmp / "dagster_home"),
         "RETENTION_EXPORT_DIR": str(tmp / "exports"),
+        "RETENTION_REPORT_PATH": str(tmp / "reports" / "retention_report.html"),
     }
     (tmp / "dagster_home").mkdir()
     generated = retention(["sample-data", "--customers", "300", "--seed", "7"], env)
@@ -79,8 +83,16 @@ def test_run_succeeds_and_prints_a_summary(first_run):
     _, _, run = first_run
     assert run.returncode == 0, run.stderr[-5000:]
     assert "Landing files loaded:" in run.stdout
-    assert "retention rate" in run.stdout and "gross MRR churn" in run.stdout
+    assert "Retention rate" in run.stdout and "Gross MRR churn" in run.stdout
     assert "Open the Dagster UI" in run.stdout
+
+
+def test_run_writes_the_report_and_names_it(first_run):
+    tmp, _, run = first_run
+    report = tmp / "reports" / "retention_report.html"
+    assert f"Report: {report}" in run.stdout
+    html = report.read_text(encoding="utf-8")
+    assert html.count('src="data:image/png;base64,') == 4 and "https://" not in html
 
 
 def test_every_row_read_is_loaded_or_quarantined(first_run):

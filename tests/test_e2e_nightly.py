@@ -25,6 +25,7 @@ def built(tmp_path_factory):
         "RETENTION_WAREHOUSE": str(tmp / "warehouse.duckdb"),
         "DAGSTER_HOME": str(tmp / "dagster_home"),
         "RETENTION_EXPORT_DIR": str(tmp / "exports"),
+        "RETENTION_REPORT_PATH": str(tmp / "reports" / "retention_report.html"),
     }
     (tmp / "dagster_home").mkdir()
     assert retention(["sample-data", "--customers", "300", "--seed", "11"], env).returncode == 0

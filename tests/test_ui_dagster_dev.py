@@ -62,6 +62,7 @@ def dagster_dev(tmp_path_factory):
         "RETENTION_LANDING_DIR": str(tmp / "landing"),
         "RETENTION_WAREHOUSE": str(tmp / "warehouse.duckdb"),
         "RETENTION_EXPORT_DIR": str(tmp / "exports"),
+        "RETENTION_REPORT_PATH": str(tmp / "reports" / "retention_report.html"),
         "DAGSTER_HOME": str(home),
     }
     assert retention(["sample-data", "--customers", "200", "--seed", "5"], env).returncode == 0

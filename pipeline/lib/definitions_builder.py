@@ -11,6 +11,7 @@ from pipeline.lib.warehouse import Warehouse
 from pipeline.orchestration.jobs import build_job, ingest_job
 from pipeline.orchestration.nightly import build_nightly
 from pipeline.quality import QualitySettings, quality_checks
+from pipeline.reporting.assets import ReportSettings, retention_report
 from pipeline.settings import Settings
 from pipeline.transform.assets import DbtVars, build_dbt_assets
 from pipeline.transform.project import dbt_executable, load_dbt_project
@@ -35,6 +36,7 @@ def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Defin
             purchase_model,
             at_risk_customers,
             outreach_exports,
+            retention_report,
         ],
         asset_checks=[*quality_checks(), *dbt_checks],
         jobs=[ingest_job, build],
@@ -56,6 +58,7 @@ def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Defin
                 mrr_contraction_min_pct=settings.mrr_contraction_min_pct,
             ),
             "exports": Exports(path=str(settings.export_dir.resolve())),
+            "report": ReportSettings(path=str(settings.report_path.resolve())),
             "quality": QualitySettings(
                 max_staleness_hours=settings.max_staleness_hours, max_quarantine_pct=settings.max_quarantine_pct
             ),

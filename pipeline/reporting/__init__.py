@@ -1,1 +1,1 @@
-"""What the pipeline tells people: run summaries, later charts and reports."""
+"""What the pipeline tells people: the run summary, the charts in the Dagster UI and the HTML report."""

@@ -1,67 +1,47 @@
-"""The short summary printed after a run: what was loaded and the latest complete period's headline numbers.
+"""The short summary printed after a run: what was loaded and the headline KPIs as an aligned table.
 
-Reads the warehouse read-only and tolerates tables that do not exist yet, so it works at every stage of the
-project and on a warehouse where a run stopped half-way.
+Reads the warehouse read-only through the report's readers, which tolerate tables that do not exist yet, so
+it works at every stage of the project and on a warehouse where a run stopped half-way, and shows the same
+numbers as the HTML report.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-HEADLINE_SQL = {
-    "retention": """
-        SELECT period_start, retention_rate, churn_rate, customers_start, customers_end
-        FROM marts.retention WHERE grain = 'month' AND is_complete ORDER BY period_start DESC LIMIT 1""",
-    "revenue_churn": """
-        SELECT period_start, mrr_end, gross_mrr_churn_rate, net_revenue_retention
-        FROM marts.revenue_churn WHERE grain = 'month' AND is_complete ORDER BY period_start DESC LIMIT 1""",
-    "at_risk": "SELECT count(*) FROM marts.at_risk_customers",
-}
+from pipeline.reporting.data import ReportData, read_report_data, table_exists
+from pipeline.reporting.kpis import headline
+from pipeline.reporting.tables import text_table
+
+REJECTED_SQL = "SELECT error FROM ingest.manifest WHERE error IS NOT NULL ORDER BY path LIMIT 5"
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
-        ).fetchone()[0]
-    )
-
-
-def _fmt(value: object, suffix: str = "") -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:,.1f}{suffix}"
-    return f"{value:,}{suffix}" if isinstance(value, int) else f"{value}{suffix}"
+def _ingest_lines(con: duckdb.DuckDBPyConnection, data: ReportData) -> list[str]:
+    if not data.ingest:
+        return ["Landing files loaded: none yet (ingest.manifest does not exist)"]
+    ingest = {k: int(v or 0) for k, v in data.ingest.items() if k != "last_loaded_at"}
+    lines = [
+        f"Landing files loaded: {ingest['files_loaded']:,} ({ingest['files_rejected']:,} rejected); rows loaded: "
+        f"{ingest['rows_loaded']:,}, quarantined: {ingest['rows_quarantined']:,} (see ingest.quarantine)"
+    ]
+    if table_exists(con, "ingest.manifest"):
+        lines += [f"  rejected: {error}" for (error,) in con.execute(REJECTED_SQL).fetchall()]
+    return lines
 
 
 def summary_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    lines = []
-    loaded = con.execute(
-        """SELECT count(*) FILTER (WHERE error IS NULL), count(*) FILTER (WHERE error IS NOT NULL),
-                  coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) FROM ingest.manifest"""
-    ).fetchone()
-    lines.append(
-        f"Landing files loaded: {loaded[0]:,} ({loaded[1]:,} rejected); rows loaded: {loaded[2]:,}, "
-        f"quarantined: {loaded[3]:,} (see ingest.quarantine)"
-    )
-    for error, in con.execute("SELECT error FROM ingest.manifest WHERE error IS NOT NULL ORDER BY path LIMIT 5").fetchall():
-        lines.append(f"  rejected: {error}")
-    if _table_exists(con, "marts.retention"):
-        row = con.execute(HEADLINE_SQL["retention"]).fetchone()
-        if row:
-            lines.append(
-                f"Latest complete month {row[0]}: retention rate {_fmt(row[1], ' %')}, churn rate {_fmt(row[2], ' %')}, "
-                f"customers {row[3]:,} -> {row[4]:,}"
-            )
-    if _table_exists(con, "marts.revenue_churn"):
-        row = con.execute(HEADLINE_SQL["revenue_churn"]).fetchone()
-        if row:
-            lines.append(
-                f"MRR at end of {row[0]}: {_fmt(float(row[1]) if row[1] is not None else None)}; gross MRR churn "
-                f"{_fmt(row[2], ' %')}, net revenue retention {_fmt(row[3], ' %')}"
-            )
-    if _table_exists(con, "marts.at_risk_customers"):
-        lines.append(f"At-risk customers: {con.execute(HEADLINE_SQL['at_risk']).fetchone()[0]:,}")
+    data = read_report_data(con)
+    lines = _ingest_lines(con, data)
+    head = headline(data.retention, data.revenue)
+    if head.period is None:
+        lines.append("No complete month yet: no headline numbers.")
+    else:
+        versus = f", change vs {head.previous_period:%Y-%m}" if head.previous_period else ""
+        lines += ["", f"Latest complete month {head.period:%Y-%m}{versus}:"]
+        rows = [[k.spec.label, k.formatted_value(), k.formatted_change() if k.change is not None else ""]
+                for k in head.kpis]
+        rows.append([f"At-risk customers on {data.as_of}", f"{data.at_risk_total:,}", ""])
+        lines += ["  " + line for line in text_table(("metric", "value", "change"), rows)]
+    if head.period is None:
+        lines.append(f"At-risk customers: {data.at_risk_total:,}")
     return lines

@@ -1,0 +1,44 @@
+"""The `retention_report` asset: writes the HTML report and shows its KPIs and charts in the Dagster UI.
+
+Downstream of the published marts and the at-risk list, so it runs after them in every build. It only reads
+the warehouse, so it is not in the `warehouse` pool: it never waits for, or blocks, a writer's turn.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipeline.lib.warehouse import Warehouse
+from pipeline.reporting.metadata import report_metadata
+from pipeline.reporting.report import write_report
+from pipeline.value.at_risk_asset import AT_RISK_KEY
+
+MART_KEYS = [dg.AssetKey(["marts", name]) for name in ("retention", "revenue_churn", "cohort_retention")]
+REPORT_KEY = dg.AssetKey(["reports", "retention_report"])
+
+
+class ReportSettings(dg.ConfigurableResource):
+    """Where the HTML report is written (RETENTION_REPORT_PATH)."""
+
+    path: str
+
+
+@dg.asset(
+    key=REPORT_KEY,
+    deps=[*MART_KEYS, AT_RISK_KEY],
+    group_name="reporting",
+    kinds={"python", "html"},
+)
+def retention_report(context: dg.AssetExecutionContext, warehouse: Warehouse, report: ReportSettings):
+    """Headline KPIs, retention/churn trend, MRR movements, cohort heatmap and top at-risk customers, as one
+    self-contained HTML file and as metadata (floats that Dagster plots across runs, markdown charts)."""
+    with warehouse.connect(read_only=True) as con:
+        written = write_report(con, Path(report.path))
+    context.log.info(f"wrote {written.path} ({written.size_bytes:,} bytes) in {written.seconds:.1f} s")
+    return dg.MaterializeResult(
+        metadata={
+            **report_metadata(written.report, str(written.path)),
+            "size_bytes": written.size_bytes,
+            "build_seconds": round(written.seconds, 2),
+        }
+    )
