@@ -39,7 +39,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     period_from = parse_period(args.period_from) if args.period_from else None
     period_to = parse_period(args.period_to) if args.period_to else None
-    defs = build_definitions(settings, refresh_dbt=True)
+    defs = build_definitions(settings)
     instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
     with instance:
         if getattr(args, "nightly", False):

@@ -2,30 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import duckdb
 import pytest
 
-MARTS = (
-    "customer_periods", "retention", "revenue_churn", "cohort_retention", "retention_by_segment",
-    "revenue_churn_by_segment", "churn_reasons", "customer_value", "unit_economics", "at_risk_customers",
-    "customer_purchase_predictions",
-)
-
-
-def retention(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], env=env, capture_output=True, text=True, timeout=900)
-
-
-def table_hashes(path) -> dict[str, tuple[int, int]]:
-    """Row count and an order-independent hash of every mart's content."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        return {
-            t: con.execute(f"SELECT count(*), coalesce(sum(hash(m)), 0) FROM marts.{t} m").fetchone() for t in MARTS
-        }
+from tests.cli_runs import retention, sample_and_run, table_hashes
 
 
 def test_outreach_exports_have_the_documented_columns(first_run):
@@ -64,18 +44,7 @@ def test_names_and_emails_stay_out_of_dagster_metadata_and_logs(first_run, monke
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
-    env = {
-        **os.environ,
-        "RETENTION_LANDING_DIR": str(tmp / "landing"),
-        "RETENTION_WAREHOUSE": str(tmp / "warehouse.duckdb"),
-        "DAGSTER_HOME": str(tmp / "dagster_home"),
-        "RETENTION_EXPORT_DIR": str(tmp / "exports"),
-        "RETENTION_REPORT_PATH": str(tmp / "reports" / "retention_report.html"),
-    }
-    (tmp / "dagster_home").mkdir()
-    generated = retention(["sample-data", "--customers", "300", "--seed", "7"], env)
-    assert generated.returncode == 0, generated.stderr[-3000:]
-    run = retention(["run"], env)
+    env, run = sample_and_run(tmp, customers=300, seed=7)
     return tmp, env, run
 
 

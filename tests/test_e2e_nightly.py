@@ -1,13 +1,11 @@
 """Nightly and re-runs end to end: a late invoice rebuilds its quarter onward and nothing before it; re-running
 a quarter changes no byte; dbt unit tests show up as asset checks; marts are published after their checks."""
 
-import os
-
 import dagster as dg
 import duckdb
 import pytest
 
-from tests.test_e2e_cli import MARTS, retention, table_hashes
+from tests.cli_runs import MARTS, retention, sample_and_run, table_hashes
 
 LATE_AMOUNT = 1234.5
 LATE_FILE = (
@@ -19,17 +17,7 @@ LATE_FILE = (
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("nightly")
-    env = {
-        **os.environ,
-        "RETENTION_LANDING_DIR": str(tmp / "landing"),
-        "RETENTION_WAREHOUSE": str(tmp / "warehouse.duckdb"),
-        "DAGSTER_HOME": str(tmp / "dagster_home"),
-        "RETENTION_EXPORT_DIR": str(tmp / "exports"),
-        "RETENTION_REPORT_PATH": str(tmp / "reports" / "retention_report.html"),
-    }
-    (tmp / "dagster_home").mkdir()
-    assert retention(["sample-data", "--customers", "300", "--seed", "11"], env).returncode == 0
-    run = retention(["run"], env)
+    env, run = sample_and_run(tmp, customers=300, seed=11)
     assert run.returncode == 0, run.stderr[-3000:]
     return tmp, env
 

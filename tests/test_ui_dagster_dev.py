@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_e2e_cli import retention
+from tests.cli_runs import sample_and_run
 from tests.ui_graphql import (
     BACKFILL_QUARTERS,
     CHAIN,
@@ -54,19 +54,9 @@ def graphql(url: str, query: str, variables: dict | None = None) -> dict:
 @pytest.fixture(scope="module")
 def dagster_dev(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
-    home = tmp / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
-    env = {
-        **os.environ,
-        "RETENTION_LANDING_DIR": str(tmp / "landing"),
-        "RETENTION_WAREHOUSE": str(tmp / "warehouse.duckdb"),
-        "RETENTION_EXPORT_DIR": str(tmp / "exports"),
-        "RETENTION_REPORT_PATH": str(tmp / "reports" / "retention_report.html"),
-        "DAGSTER_HOME": str(home),
-    }
-    assert retention(["sample-data", "--customers", "200", "--seed", "5"], env).returncode == 0
-    first = retention(["run"], env)
+    (tmp / "dagster_home").mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", tmp / "dagster_home" / "dagster.yaml")  # run queue, warehouse pool
+    env, first = sample_and_run(tmp, customers=200, seed=5)
     assert first.returncode == 0, first.stderr[-3000:]
     port = _free_port()
     dagster = str(Path(sys.executable).with_name("dagster"))

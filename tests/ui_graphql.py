@@ -17,8 +17,8 @@ PERIOD_CHAIN = ["intermediate/int_customer_mrr_intervals", "marts_build/customer
                 "marts/retention"]
 BACKFILL_QUARTERS = [f"{year}-{month:02d}-01" for year in (2024, 2025) for month in (1, 4, 7, 10)]
 PARTITIONED = ["customer_periods", "retention", "revenue_churn", "cohort_retention", "retention_by_segment",
-               "revenue_churn_by_segment", "churn_reasons"]
-PUBLISHED = [*PARTITIONED, "customer_value", "unit_economics"]
+               "revenue_churn_by_segment"]
+PUBLISHED = [*PARTITIONED, "churn_reasons", "customer_value", "unit_economics"]
 
 Query = Callable[[str, dict | None], dict]
 

@@ -58,8 +58,8 @@ class Entity:
 
 
 MONEY = "DECIMAL(18,4)"
-# A customer's attributes (segment) and churn feedback (the answer nearest to a churn day) can change every
-# period of that customer: they touch everything from the customer's first invoice or order.
+# A customer's attributes (segment) can change every period of that customer: a customer row touches everything
+# from the customer's first invoice or order. Churn feedback touches no quarter: churn_reasons is rebuilt whole.
 CUSTOMER_FIRST_DAY = """(SELECT min(d) FROM (
     SELECT min(period_start) AS d FROM billing.invoices i WHERE i.customer_id = r.customer_id
     UNION ALL SELECT min(CAST(ordered_at AS DATE)) FROM shop.orders o WHERE o.customer_id = r.customer_id))"""
@@ -143,7 +143,6 @@ ENTITIES: tuple[Entity, ...] = (
     ),
     Entity(
         folder="churn_feedback",
-        touches_from=CUSTOMER_FIRST_DAY,
         source="crm",
         optional=True,
         description="Cancellation-survey answers.",

@@ -20,8 +20,8 @@ from pipeline.value.exports import Exports, outreach_exports
 from pipeline.value.purchase_model import purchase_model
 
 
-def build_definitions(settings: Settings, refresh_dbt: bool = False) -> dg.Definitions:
-    project = load_dbt_project(settings.dbt_project_dir, refresh=refresh_dbt)
+def build_definitions(settings: Settings) -> dg.Definitions:
+    project = load_dbt_project(settings.dbt_project_dir)
     warehouse_path = str(settings.warehouse.resolve())
     partitions_def = quarterly_partitions(settings.start)
     dbt_assets, dbt_checks = build_dbt_assets(project, partitions_def)

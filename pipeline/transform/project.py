@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -13,16 +14,36 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).with_name("dbt"))
 
 
-def load_dbt_project(project_dir: Path, refresh: bool = False) -> DbtProject:
-    """The DbtProject with a manifest.json on disk.
+SOURCE_DIGEST = "source_digest.txt"  # beside manifest.json: the digest of the files it was parsed from
+GENERATED = {"target", "logs", "dbt_packages"}
 
-    The manifest is parsed under `dagster dev` (so model edits show on reload), when it is missing, or when
-    `refresh` is asked for (the `retention` command does, so it never runs stale models). dagster-dbt's own
-    preparer is not used: it looks for dbt on PATH, which an unactivated virtualenv does not provide, and runs
-    `dbt deps`, which offline machines cannot.
+
+def source_digest(project_dir: Path) -> str:
+    """sha256 over every file of the dbt project that dbt reads (models, macros, YAML, profiles)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in project_dir.rglob("*") if p.is_file()):
+        relative = path.relative_to(project_dir)
+        if relative.parts[0] in GENERATED:
+            continue
+        digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def load_dbt_project(project_dir: Path) -> DbtProject:
+    """The DbtProject with a manifest.json parsed from the files as they are now.
+
+    `dbt parse` takes seconds, so it runs only when the manifest is missing or when any project file changed since
+    it was parsed (a digest is kept beside it). That keeps `dagster dev` reloads and
+    every `retention` run on current models without paying for a parse each time. dagster-dbt's own preparer is
+    not used: it looks for dbt on PATH, which an unactivated virtualenv does not provide, and runs `dbt deps`,
+    which offline machines cannot.
     """
     project = DbtProject(project_dir=project_dir.resolve())
-    if refresh or project.preparer.using_dagster_dev() or not project.manifest_path.exists():
+    recorded = project.manifest_path.parent / SOURCE_DIGEST
+    current = source_digest(project.project_dir)
+    fresh = project.manifest_path.exists() and recorded.exists() and recorded.read_text() == current
+    if not fresh:
         resource = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
         resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+        recorded.write_text(current)
     return project

@@ -16,7 +16,6 @@ MARTS = (
     "revenue_churn",
     "revenue_churn_by_segment",
     "cohort_retention",
-    "churn_reasons",
 )
 
 

@@ -15,7 +15,7 @@ KEY_TESTS = {"unique", "unique_combination_of_columns"}
 
 @pytest.fixture(scope="module")
 def manifest():
-    project = load_dbt_project(Settings.from_env().dbt_project_dir, refresh=True)
+    project = load_dbt_project(Settings.from_env().dbt_project_dir)
     return json.loads(project.manifest_path.read_text())
 
 

@@ -1,9 +1,8 @@
-{{ config(pre_hook="{{ delete_partition_window('period_start') }}") }}
-
 {#-
     Churned customers of each period (customer_periods.is_churned) by the reason they gave nearest in time to their
     churn day: the first day in the period they are not active, i.e. the exclusive end (active_to) of the active
-    span that contains the period's start day.
+    span that contains the period's start day. A plain table rebuilt after the period marts (tag post_marts): a new
+    survey answer can change the reason of any of that customer's churns, however old, so no quarter window fits.
 -#}
 with churned as (
     select
@@ -14,7 +13,6 @@ with churned as (
         cast({{ dbt.dateadd('day', -1, 'customer_periods.period_start') }} as date) as start_day
     from {{ ref('customer_periods') }} as customer_periods
     where customer_periods.is_churned
-        and {{ in_partition_window('customer_periods.grain', 'customer_periods.period_start') }}
 ),
 
 churn_days as (
