@@ -77,7 +77,7 @@ def export_raw_tables(warehouse: Path, out_dir: Path) -> dict[str, Path]:
 
 
 def spark_settings(spark_dir: Path) -> dict[str, str]:
-    """The `spark` target's server_side_parameters (profiles.yml) for spark_dir, with a 2 GB driver on 2 cores."""
+    """The local session: the `spark` target's settings (profiles.yml) on 2 cores, a 2 GB driver, no metastore."""
     return {
         "spark.master": "local[2]",
         "spark.driver.memory": "2g",
