@@ -15,9 +15,22 @@
 )
 {% endmacro %}
 
-{% macro partition_window_start() %}cast('{{ var("window_start") }}' as date){% endmacro %}
+{% macro partition_window_start() %}{{ return(adapter.dispatch('partition_window_start', 'retention')()) }}{% endmacro %}
 
-{% macro partition_window_end() %}cast('{{ var("window_end") }}' as date){% endmacro %}
+{% macro partition_window_end() %}{{ return(adapter.dispatch('partition_window_end', 'retention')()) }}{% endmacro %}
+
+{% macro default__partition_window_start() %}cast('{{ var("window_start") }}' as date){% endmacro %}
+
+{% macro default__partition_window_end() %}cast('{{ var("window_end") }}' as date){% endmacro %}
+
+{#-
+    On Spark the period marts are plain tables (dbt_project.yml): parquet tables without Delta cannot DELETE, so the
+    delete-then-append of a window has no equivalent there. Every run rebuilds all periods instead, so the window
+    is all history whatever the vars say: a one-quarter run is then correct, only not incremental.
+-#}
+{% macro spark__partition_window_start() %}cast('1900-01-01' as date){% endmacro %}
+
+{% macro spark__partition_window_end() %}cast('9999-01-01' as date){% endmacro %}
 
 {#- pre_hook of the partitioned marts: on an incremental run, empty the window before its rows are appended. -#}
 {% macro delete_partition_window(period_start_expr='period_start') %}

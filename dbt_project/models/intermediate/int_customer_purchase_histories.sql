@@ -25,7 +25,7 @@ histories as (
 )
 
 select
-    cast(histories.customer_id as varchar) as customer_id,
+    cast(histories.customer_id as {{ dbt.type_string() }}) as customer_id,
     histories.first_order_day,
     histories.last_order_day,
     cast(histories.order_days as bigint) as order_days,

@@ -17,7 +17,8 @@ measured as (
     select
         rated.*,
         {{ dbt.datediff('period_start', 'period_end', 'day') }} as service_days,
-        cast(round({{ dbt.datediff('period_start', 'period_end', 'day') }} / 30.4375) as integer) as nearest_months
+        cast(round({{ dbt.datediff('period_start', 'period_end', 'day') }} / {{ days_per_month() }}) as integer)
+            as nearest_months
     from rated
 ),
 
@@ -36,7 +37,7 @@ converted as (
         case
             when nearest_months >= 1 and abs(service_days - nearest_months * 30.4375) <= 3
                 then cast(nearest_months as double)
-            else service_days / 30.4375
+            else service_days / {{ days_per_month() }}
         end as billing_months,
         amount,
         currency,
@@ -48,5 +49,5 @@ converted as (
 
 select
     *,
-    cast(round(amount_reporting / billing_months, 4) as decimal(18, 4)) as monthly_amount
+    cast({{ round_double('amount_reporting / billing_months', 4) }} as decimal(18, 4)) as monthly_amount
 from converted

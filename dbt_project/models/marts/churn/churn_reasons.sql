@@ -78,9 +78,9 @@ totals as (
 )
 
 select
-    cast(counts.grain as varchar) as grain,
+    cast(counts.grain as {{ dbt.type_string() }}) as grain,
     counts.period_start,
-    cast(counts.reason as varchar) as reason,
+    cast(counts.reason as {{ dbt.type_string() }}) as reason,
     cast(counts.churned_customers as bigint) as churned_customers,
     {{ safe_percentage('counts.churned_customers', 'totals.period_churned') }} as share,
     cast(counts.churned_mrr as decimal(18, 4)) as churned_mrr

@@ -122,7 +122,7 @@ open_lines as (
 )
 
 select
-    cast(customers.customer_id as varchar) as customer_id,
+    cast(customers.customer_id as {{ dbt.type_string() }}) as customer_id,
     as_of.as_of_day as as_of,
     customers.first_active_day,
     activity.last_active_day,
@@ -139,7 +139,7 @@ select
     open_lines.oldest_open_line_issued_on,
     cast(coalesce(open_lines.open_amount, 0) as decimal(18, 4)) as open_amount,
     coalesce(activity.is_active, false) as is_active,
-    cast(customers.segment as varchar) as segment
+    cast(customers.segment as {{ dbt.type_string() }}) as segment
 from customers
 cross join as_of
 left join activity on activity.customer_id = customers.customer_id

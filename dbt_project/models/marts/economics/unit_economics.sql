@@ -142,7 +142,7 @@ ratios as (
 )
 
 select
-    cast(grain as varchar) as grain,
+    cast(grain as {{ dbt.type_string() }}) as grain,
     period_start,
     period_end,
     is_complete,

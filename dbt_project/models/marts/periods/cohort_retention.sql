@@ -16,7 +16,8 @@ cohort_periods as (
         cohorts.grain,
         cohorts.cohort_period_start,
         periods.period_start,
-        cast({{ dbt.datediff('cohorts.cohort_period_start', 'periods.period_start', 'month') }}
+        {# parenthesised: dbt-spark's datediff is a sum of two CASE expressions #}
+        cast(({{ dbt.datediff('cohorts.cohort_period_start', 'periods.period_start', 'month') }})
             / {{ months_per_grain('cohorts.grain') }} as bigint) as period_offset,
         cohorts.cohort_size,
         cohorts.cohort_revenue
@@ -39,7 +40,7 @@ members as (
 )
 
 select
-    cast(cohort_periods.grain as varchar) as grain,
+    cast(cohort_periods.grain as {{ dbt.type_string() }}) as grain,
     cohort_periods.cohort_period_start,
     cohort_periods.period_offset,
     cohort_periods.cohort_size,

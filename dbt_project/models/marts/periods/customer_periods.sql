@@ -120,10 +120,10 @@ joined as (
 )
 
 select
-    cast(grain as varchar) as grain,
+    cast(grain as {{ dbt.type_string() }}) as grain,
     period_start,
     period_end,
-    cast(customer_id as varchar) as customer_id,
+    cast(customer_id as {{ dbt.type_string() }}) as customer_id,
     cohort_period_start,
     active_at_start,
     active_at_end,
@@ -140,7 +140,7 @@ select
         when mrr_end > 0 and mrr_end < mrr_start then 'contraction'
         when mrr_start > 0 then 'unchanged'
         else 'none'
-    end as varchar) as mrr_movement,
+    end as {{ dbt.type_string() }}) as mrr_movement,
     cast(mrr_end - mrr_start as decimal(18, 4)) as mrr_change,
     recognised_revenue,
     order_count

@@ -17,7 +17,7 @@ counts as (
 )
 
 select
-    cast(periods.grain as varchar) as grain,
+    cast(periods.grain as {{ dbt.type_string() }}) as grain,
     periods.period_start,
     periods.period_end,
     periods.is_complete,

@@ -27,11 +27,11 @@ counts as (
 )
 
 select
-    cast(periods.grain as varchar) as grain,
+    cast(periods.grain as {{ dbt.type_string() }}) as grain,
     periods.period_start,
     periods.period_end,
     periods.is_complete,
-    cast(segments.segment as varchar) as segment,
+    cast(segments.segment as {{ dbt.type_string() }}) as segment,
     {{ retention_metric_columns('counts') }}
 from periods
 cross join segments

@@ -1,5 +1,5 @@
 select
-    "date" as rate_date,
+    {{ adapter.quote("date") }} as rate_date,
     currency,
     rate
 from {{ source('finance', 'fx_rates') }}
