@@ -1,5 +1,5 @@
 {#-
-    Rows of the partition window [window_start, window_end) (vars, ISO dates, quarter-aligned):
+    Rows of the partition window [window_start, window_end) (ISO dates, quarter-aligned):
     month and quarter rows whose period starts in the window, and year rows of every year overlapping it.
 -#}
 {% macro in_partition_window(grain_expr='grain', period_start_expr='period_start') %}
@@ -19,9 +19,15 @@
 
 {% macro partition_window_end() %}{{ return(adapter.dispatch('partition_window_end', 'retention')()) }}{% endmacro %}
 
-{% macro default__partition_window_start() %}cast('{{ var("window_start") }}' as date){% endmacro %}
+{#- The window comes from the environment (Dagster sets it per run, see pipeline/transform/dbt_vars.py) unless a
+    var sets it (dbt unit tests, or `dbt build --vars`); without either it is all history. -#}
+{% macro default__partition_window_start() -%}
+cast('{{ var("window_start", env_var("DBT_RETENTION_WINDOW_START", "1900-01-01")) }}' as date)
+{%- endmacro %}
 
-{% macro default__partition_window_end() %}cast('{{ var("window_end") }}' as date){% endmacro %}
+{% macro default__partition_window_end() -%}
+cast('{{ var("window_end", env_var("DBT_RETENTION_WINDOW_END", "9999-01-01")) }}' as date)
+{%- endmacro %}
 
 {#-
     On Spark the period marts are plain tables (dbt_project.yml): parquet tables without Delta cannot DELETE, so the

@@ -21,8 +21,14 @@ from pipeline.value.purchase_model import purchase_model
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    project = load_dbt_project(settings.dbt_project_dir)
     warehouse_path = str(settings.warehouse.resolve())
+    dbt_vars = DbtVars(
+        warehouse_path=warehouse_path,
+        reporting_currency=settings.reporting_currency,
+        activity_window_days=settings.activity_window_days,
+        duckdb_memory_limit=settings.duckdb_memory_limit,
+    )
+    project = load_dbt_project(settings.dbt_project_dir, dbt_vars.build())
     partitions_def = quarterly_partitions(settings.start)
     dbt_assets, dbt_checks = build_dbt_assets(project, partitions_def)
     build = build_job(dbt_checks)
@@ -62,11 +68,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "quality": QualitySettings(
                 max_staleness_hours=settings.max_staleness_hours, max_quarantine_pct=settings.max_quarantine_pct
             ),
-            "dbt_vars": DbtVars(
-                warehouse_path=warehouse_path,
-                reporting_currency=settings.reporting_currency,
-                activity_window_days=settings.activity_window_days,
-                duckdb_memory_limit=settings.duckdb_memory_limit,
-            ),
+            "dbt_vars": dbt_vars,
         },
     )

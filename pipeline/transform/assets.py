@@ -8,7 +8,9 @@ window comes from the Dagster partition (or partition range, run as one dbt invo
 
 import functools
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -17,7 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from pipeline.lib.retries import WAREHOUSE_RETRY_POLICY, permanent_unless_transient
 from pipeline.lib.warehouse import Warehouse
 from pipeline.transform.build_state import activity_window_row, fingerprint, register_window
-from pipeline.transform.dbt_vars import dbt_vars, vars_arg
+from pipeline.transform.dbt_vars import dbt_vars, vars_arg, window_env
 from pipeline.transform.publish import build_publish_asset
 from pipeline.transform.table_facts import with_table_facts
 from pipeline.transform.unit_tests import build_unit_test_checks, invocation_evaluations
@@ -26,6 +28,21 @@ PARTITIONED_SELECTOR = "tag:partitioned"
 # Set by whoever launches a rebuild (the nightly sensor, the CLI) to say why these quarters.
 REBUILD_REASON_TAG = "retention/rebuild_reason"
 POST_MARTS_SELECTOR = "tag:post_marts"
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Sets environment variables for the duration of the block (runs are one process, steps one at a time)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -48,17 +65,15 @@ class DbtVars(dg.ConfigurableResource):
     activity_window_days: int | None = None
     duckdb_memory_limit: str = "4GB"
 
-    def build(self, window=None) -> list[str]:
-        return vars_arg(
-            dbt_vars(
-                self.warehouse_path, self.reporting_currency, self.activity_window_days, window, self.duckdb_memory_limit
-            )
-        )
+    def build(self) -> list[str]:
+        return vars_arg(self.values())
 
     def values(self) -> dict[str, object]:
-        """The vars that do not depend on the window: a change to any of them changes every quarter."""
-        values = dbt_vars(self.warehouse_path, self.reporting_currency, self.activity_window_days)
-        return {k: v for k, v in values.items() if k not in ("window_start", "window_end", "duckdb_memory_limit", "warehouse_path")}
+        return dbt_vars(self.warehouse_path, self.reporting_currency, self.activity_window_days, self.duckdb_memory_limit)
+
+    def metric_values(self) -> dict[str, object]:
+        """The vars that change numbers (not where the file is or how much memory DuckDB may use)."""
+        return {k: v for k, v in self.values().items() if k not in ("duckdb_memory_limit", "warehouse_path")}
 
 
 def build_dbt_assets(
@@ -78,8 +93,9 @@ def build_dbt_assets(
     manifest = json.loads(project.manifest_path.read_text())
     unit_checks, unit_keys = build_unit_test_checks(manifest, translator, project, "dbt_vars")
 
-    def _build(context, dbt: DbtCliResource, vars_args: list[str], warehouse: Warehouse, facts=None):
-        invocation = dbt.cli(["build", *vars_args], context=context, raise_on_error=False)
+    def _build(context, dbt: DbtCliResource, vars_args: list[str], warehouse: Warehouse, window=None, facts=None):
+        with environment(window_env(window)):  # dbt.cli starts the process, which copies the environment
+            invocation = dbt.cli(["build", *vars_args], context=context, raise_on_error=False)
         connect = functools.partial(warehouse.connect, read_only=True)
         yield from with_table_facts(invocation.stream(), invocation.manifest, connect, facts or {})
         yield from invocation_evaluations(invocation, unit_keys, context.run)
@@ -105,14 +121,14 @@ def build_dbt_assets(
         """The marts, one quarter (or a range of quarters in one dbt run) at a time."""
         window = context.partition_time_window
         with warehouse.connect() as con:
-            current = fingerprint(manifest, dbt_vars.values(), activity_window_row(con))
+            current = fingerprint(manifest, dbt_vars.metric_values(), activity_window_row(con))
             bounds, widened = register_window(con, (window.start.date(), window.end.date()), context.run.run_id, current)
         reason = context.run.tags.get(REBUILD_REASON_TAG, "quarters asked for")
         if widened:
             reason = f"{reason}; widened: {widened}"
         context.log.info(f"rebuilding marts for [{bounds[0]}, {bounds[1]}): {reason}")
         facts = {"rebuilt_window": f"[{bounds[0]}, {bounds[1]})", "rebuild_reason": reason}
-        yield from _build(context, dbt, dbt_vars.build(bounds), warehouse, facts)
+        yield from _build(context, dbt, dbt_vars.build(), warehouse, bounds, facts)
 
     @dbt_assets(**common, select=POST_MARTS_SELECTOR, name="dbt_post_marts_models")
     def dbt_post_marts_models(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -29,21 +30,22 @@ def source_digest(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def load_dbt_project(project_dir: Path) -> DbtProject:
+def load_dbt_project(project_dir: Path, vars_args: Sequence[str] = ()) -> DbtProject:
     """The DbtProject with a manifest.json parsed from the files as they are now.
 
     `dbt parse` takes seconds, so it runs only when the manifest is missing or when any project file changed since
-    it was parsed (a digest is kept beside it). That keeps `dagster dev` reloads and
+    it was parsed (a digest is kept beside it), and with the `--vars` every invocation will pass, so each
+    `dbt build` can reuse this parse instead of parsing the project again. That keeps `dagster dev` reloads and
     every `retention` run on current models without paying for a parse each time. dagster-dbt's own preparer is
     not used: it looks for dbt on PATH, which an unactivated virtualenv does not provide, and runs `dbt deps`,
     which offline machines cannot.
     """
     project = DbtProject(project_dir=project_dir.resolve())
     recorded = project.manifest_path.parent / SOURCE_DIGEST
-    current = source_digest(project.project_dir)
+    current = " ".join([source_digest(project.project_dir), *vars_args])
     fresh = project.manifest_path.exists() and recorded.exists() and recorded.read_text() == current
     if not fresh:
         resource = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
-        resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+        resource.cli(["parse", "--quiet", *vars_args], target_path=project.target_path).wait()
         recorded.write_text(current)
     return project

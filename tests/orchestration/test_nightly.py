@@ -41,8 +41,11 @@ def _evaluate(changed: str, tags: dict[str, str] | None = None):
     build = dg.define_asset_job("build_job", selection=[fake_mart.key])
     schedule, sensor = build_nightly(ingest, build, quarterly_partitions(D(2023, 1, 1)), "0 2 * * *", "UTC")
     defs = dg.Definitions(assets=[fake_ingest, fake_mart], jobs=[ingest, build], schedules=[schedule], sensors=[sensor])
+    # Resolved before the test instance exists: Dagster caches its definitions-load context process-wide, and one
+    # made inside instance_for_test() would point at that instance after it is gone, breaking later tests.
+    ingest_job = defs.resolve_job_def("ingest_job")
     with dg.instance_for_test() as instance:
-        result = defs.resolve_job_def("ingest_job").execute_in_process(
+        result = ingest_job.execute_in_process(
             instance=instance, tags={"changed": changed, **(tags or {})}
         )
         success = next(e for e in result.all_events if e.event_type_value == "PIPELINE_SUCCESS")
@@ -70,8 +73,7 @@ def test_schedule_ticks_at_two_in_the_configured_zone_and_runs_ingest():
     schedule, _ = build_nightly(ingest, build, quarterly_partitions(D(2023, 1, 1)), "0 2 * * *", "Europe/Berlin")
     assert schedule.execution_timezone == "Europe/Berlin" and schedule.cron_schedule == "0 2 * * *"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=dt.datetime(2025, 12, 2, 2))
-        request = schedule.evaluate_tick(context).run_requests[0]
+    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2025, 12, 2, 2))
+    request = schedule.evaluate_tick(context).run_requests[0]
     assert request.tags["retention/trigger"] == "nightly"
     assert schedule.job_name == "ingest_job"
