@@ -117,6 +117,22 @@ def customers(p: Params) -> list[Expect]:
     return [*not_null("customer_id"), unique("customer_id"), not_in_future("created_at", p, critical=False)]
 
 
+def fx_rates(p: Params) -> list[Expect]:
+    # a rate of 0 or an absurd one makes converted money wrong but is counted downstream (rows_without_fx_rate)
+    return [*not_null("date", "currency", "rate"), unique("date", "currency"), iso_currency(),
+            between("rate", 0, 1_000_000, critical=False)]
+
+
+def acquisition_costs(p: Params) -> list[Expect]:
+    return [*not_null("period_start", "channel", "amount"), unique("period_start", "channel"),
+            between("amount", 0, p.max_amount, critical=False)]
+
+
+def churn_feedback(p: Params) -> list[Expect]:
+    return [*not_null("customer_id", "submitted_at"), unique("customer_id", "submitted_at"),
+            not_in_future("submitted_at", p)]
+
+
 def retention(_: Params) -> list[Expect]:
     # retention_rate = (end - new) / start has no fixed bounds: reactivations can lift it above 100 and
     # new-and-lost customers can push it below 0 (see docs/metrics.md), so only its companions are bounded.
@@ -159,6 +175,12 @@ RAW_SUITES = (
           "Keys present and unique, statuses and currencies valid, ordered_at not in the future, amounts plausible."),
     Suite("landed_rows_are_plausible", ("crm", "customers"), "crm.customers", "customer_id", customers,
           "customer_id present and unique, created_at not in the future."),
+    Suite("landed_rows_are_plausible", ("crm", "churn_feedback"), "crm.churn_feedback", "customer_id, submitted_at",
+          churn_feedback, "Keys present and unique, submitted_at not in the future."),
+    Suite("landed_rows_are_plausible", ("finance", "fx_rates"), "finance.fx_rates", "date, currency", fx_rates,
+          "One rate per day and currency, ISO currency codes, rates plausible."),
+    Suite("landed_rows_are_plausible", ("marketing", "acquisition_costs"), "marketing.acquisition_costs",
+          "period_start, channel", acquisition_costs, "One amount per period and channel, amounts plausible."),
 )
 
 MART_SUITES = (

@@ -34,10 +34,22 @@ def test_good_data_passes_every_suite_and_each_run_is_stored(wh):
     assert meta(results[INVOICES], "evaluated_rows") == 3
     rows = stored(wh)
     assert [(r[1], r[2], r[6]) for r in rows] == [
-        ("billing/invoices", True, True), ("crm/customers", True, True), ("marts_build/cohort_retention", True, True),
-        ("marts_build/retention", True, True), ("marts_build/revenue_churn", True, True), ("shop/orders", True, True),
+        ("billing/invoices", True, True), ("crm/churn_feedback", True, True), ("crm/customers", True, True),
+        ("finance/fx_rates", True, True), ("marketing/acquisition_costs", True, True),
+        ("marts_build/cohort_retention", True, True), ("marts_build/retention", True, True),
+        ("marts_build/revenue_churn", True, True), ("shop/orders", True, True),
     ]
     assert len({r[7] for r in rows}) == 1  # one Dagster run id
+
+
+def test_two_rates_for_one_day_and_currency_fail_the_fx_suite(wh):
+    write_sql(
+        wh,
+        "INSERT INTO finance.fx_rates (date, currency, rate) VALUES ('2024-01-01', 'EUR', 1.1), ('2024-01-01', 'EUR', 1.2)",
+    )
+    results = evaluate(gx_checks(), wh)
+    assert not results[("finance/fx_rates", "landed_rows_are_plausible")].passed
+    assert results[("crm/churn_feedback", "landed_rows_are_plausible")].passed
 
 
 def test_bad_status_future_timestamp_and_inverted_period_are_errors(wh):
@@ -115,5 +127,5 @@ def test_empty_raw_tables_pass(tmp_path):
         create_warehouse_tables(con)
     raw = [c for c in gx_checks() if next(iter(c.check_keys)).name == "landed_rows_are_plausible"]
     results = evaluate(raw, path)
-    assert len(results) == 3
+    assert len(results) == len(RAW_SUITES) == 6
     assert all(e.passed and meta(e, "evaluated_rows") == 0 for e in results.values())
