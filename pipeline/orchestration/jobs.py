@@ -5,8 +5,6 @@ from __future__ import annotations
 import dagster as dg
 
 INGEST_GROUP = "ingest"
-# Checks that run only when asked for: dbt unit tests already run inside every `dbt build`.
-ON_DEMAND_CHECKS_TAG = "on_demand"
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
@@ -16,6 +14,8 @@ ingest_job = dg.define_asset_job(
 
 
 def build_job(on_demand_checks: list[dg.AssetChecksDefinition]):
+    """Everything after ingest. `on_demand_checks` run only when asked for: the dbt unit-test checks, whose tests
+    already run inside every `dbt build`."""
     selection = dg.AssetSelection.all() - dg.AssetSelection.groups(INGEST_GROUP)
     if on_demand_checks:
         selection = selection - dg.AssetSelection.checks(*on_demand_checks)
