@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipeline.ingest.assets import Landing, ingest_landing_files
 from pipeline.lib.partitions import quarterly_partitions
@@ -14,6 +13,7 @@ from pipeline.quality import QualitySettings, quality_checks
 from pipeline.reporting.assets import ReportSettings, retention_report
 from pipeline.settings import Settings
 from pipeline.transform.assets import DbtVars, build_dbt_assets
+from pipeline.transform.dbt_cli import DbtCli
 from pipeline.transform.project import dbt_executable, load_dbt_project
 from pipeline.value.at_risk_asset import RiskSettings, at_risk_customers
 from pipeline.value.exports import Exports, outreach_exports
@@ -55,7 +55,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 path=warehouse_path, memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads
             ),
             "landing": Landing(path=str(settings.landing_dir.resolve())),
-            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
+            "dbt": DbtCli(project_dir=project, dbt_executable=dbt_executable()),
             "risk": RiskSettings(
                 overdue_factor=settings.overdue_factor,
                 inactive_days=settings.inactive_days,

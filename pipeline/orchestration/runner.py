@@ -11,8 +11,10 @@ import dagster as dg
 import duckdb
 
 from pipeline.lib.partitions import quarter_start
+from pipeline.lib.warm import import_in_background
 from pipeline.orchestration.nightly import planned_rebuild
 from pipeline.orchestration.tags import CLI_TAG, rebuild_tags
+from pipeline.quality.gx_run import GX_MODULES, no_usage_statistics
 
 # Step-level INFO lines (progress, dbt commands) on the console; Dagster's DEBUG event stream stays in the run log.
 CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -86,6 +88,13 @@ def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str,
     return RunRecord(job.name, result.run_id)
 
 
+def ingest(defs: dg.Definitions, instance: dg.DagsterInstance) -> RunRecord:
+    """The ingest job. Great Expectations, which the checks after the ingest need, is imported meanwhile."""
+    no_usage_statistics()
+    import_in_background(*GX_MODULES)
+    return execute(defs.resolve_job_def("ingest_job"), instance)
+
+
 def run_pipeline(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -94,7 +103,7 @@ def run_pipeline(
     period_to: dt.date | None = None,
 ) -> list[RunRecord]:
     """Ingest, then build every asset for the quarters with data (or the given range) in one run."""
-    runs = [execute(defs.resolve_job_def("ingest_job"), instance)]
+    runs = [ingest(defs, instance)]
     build = defs.resolve_job_def("build_job")
     partitions_def = build.partitions_def
     con = connect_read_only()
@@ -111,10 +120,10 @@ def run_pipeline(
 
 def run_nightly(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[RunRecord]:
     """What the schedule and sensor do, in one process: ingest, then rebuild only the quarters it changed."""
-    ingest = execute(defs.resolve_job_def("ingest_job"), instance)
+    loaded = ingest(defs, instance)
     build = defs.resolve_job_def("build_job")
-    planned = planned_rebuild(instance, ingest.run_id, build.partitions_def.get_partition_keys())
+    planned = planned_rebuild(instance, loaded.run_id, build.partitions_def.get_partition_keys())
     if not isinstance(planned, tuple):
-        return [ingest]
+        return [loaded]
     record = execute(build, instance, rebuild_tags(*planned))
-    return [ingest, RunRecord(record.job, record.run_id, planned[:2])]
+    return [loaded, RunRecord(record.job, record.run_id, planned[:2])]

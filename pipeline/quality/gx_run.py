@@ -23,6 +23,12 @@ from pipeline.quality.expectations import Expect, Params, Suite
 from pipeline.quality.sql import jsonable
 
 SAMPLE_SEED = 42
+GX_MODULES = ("great_expectations", "great_expectations.expectations")
+
+
+def no_usage_statistics() -> None:
+    """No usage-statistics calls from a batch pipeline; GX reads this when it is imported."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
 def sample_sql(suite: Suite, params: Params, total_rows: int, limit: int) -> str:
@@ -66,7 +72,7 @@ def _gx_expectation(gxe, index: int, spec: Expect):
 
 def validate(df: pd.DataFrame, name: str, expectations: list[Expect]) -> Outcome:
     """Validate `df` against the expectations with an ephemeral GX context."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no usage-statistics calls from a batch pipeline
+    no_usage_statistics()
     import great_expectations as gx
     import great_expectations.expectations as gxe
 

@@ -1,8 +1,10 @@
-"""dbt models as Dagster assets: the unpartitioned staging/intermediate layer and the quarterly marts.
+"""dbt models as Dagster assets: one quarterly-partitioned multi-asset, built by one `dbt build` per run.
 
 Marts tagged `partitioned` in dbt are incremental models that replace one window of quarters per run; the
-window comes from the Dagster partition (or partition range, run as one dbt invocation). Models tagged
-`post_marts` read whole marts and run after them.
+window comes from the Dagster partition (or partition range: backfills run as one dbt invocation). The other
+models (staging views, intermediate tables, per-customer marts, and the `post_marts` models that read whole
+marts) ignore the window and are rebuilt whole, so their assets carry the quarterly partitions only to share
+that one dbt process: three processes cost about 10 s more per run than one, on every nightly run.
 """
 
 
@@ -18,16 +20,24 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from pipeline.lib.retries import WAREHOUSE_RETRY_POLICY, permanent_unless_transient
 from pipeline.lib.warehouse import Warehouse
-from pipeline.transform.build_state import activity_window_row, fingerprint, register_window
-from pipeline.transform.dbt_vars import dbt_vars, vars_arg, window_env
+from pipeline.transform.build_state import (
+    activity_window_row,
+    fingerprint,
+    record_unit_tests_passed,
+    register_window,
+    unit_tests_due,
+)
+from pipeline.transform.dbt_cli import step_target_path
+from pipeline.transform.dbt_vars import ALL_HISTORY, dbt_vars, vars_arg, window_env
 from pipeline.transform.publish import build_publish_asset
 from pipeline.transform.table_facts import with_table_facts
 from pipeline.transform.unit_tests import build_unit_test_checks, invocation_evaluations
 
-PARTITIONED_SELECTOR = "tag:partitioned"
+PARTITIONED_TAG = "partitioned"
 # Set by whoever launches a rebuild (the nightly sensor, the CLI) to say why these quarters.
 REBUILD_REASON_TAG = "retention/rebuild_reason"
-POST_MARTS_SELECTOR = "tag:post_marts"
+# What a changed activity window W makes stale: the marts of every quarter and the models that read them whole.
+HISTORY_SELECTORS = (f"tag:{PARTITIONED_TAG}", "tag:post_marts")
 
 
 @contextmanager
@@ -79,63 +89,85 @@ class DbtVars(dg.ConfigurableResource):
 def build_dbt_assets(
     project: DbtProject, partitions_def: dg.PartitionsDefinition
 ) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
-    """Three dbt invocations in dependency order: the unpartitioned layers, the quarterly marts, and the models
-    tagged `post_marts` that read whole mart tables (unit economics); then the step that publishes the marts.
-    Returns the assets and the checks dagster-dbt does not make itself (the dbt unit tests)."""
+    """Every dbt model as one partitioned multi-asset, built by one `dbt build`, then the step that publishes the
+    marts. Returns the assets and the checks dagster-dbt does not make itself (the dbt unit tests)."""
     translator = LayerTranslator()
-    common = {
-        "manifest": project.manifest_path,
-        "project": project,
-        "dagster_dbt_translator": translator,
-        "pool": "warehouse",
-        "retry_policy": WAREHOUSE_RETRY_POLICY,
-    }
     manifest = json.loads(project.manifest_path.read_text())
     unit_checks, unit_keys = build_unit_test_checks(manifest, translator, project, "dbt_vars")
 
-    def _build(context, dbt: DbtCliResource, vars_args: list[str], warehouse: Warehouse, window=None, facts=None):
+    def _invoke(context, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse, window, unit_tests, extra):
+        args = ["build", *dbt_vars.build(), *([] if unit_tests else ["--exclude-resource-type", "unit_test"])]
+        step = context.op_execution_context.op.name
         with environment(window_env(window)):  # dbt.cli starts the process, which copies the environment
-            invocation = dbt.cli(["build", *vars_args], context=context, raise_on_error=False)
+            invocation = dbt.cli(
+                args, context=context, raise_on_error=False, target_path=step_target_path(project.target_path, step)
+            )
         connect = functools.partial(warehouse.connect, read_only=True)
-        yield from with_table_facts(invocation.stream(), invocation.manifest, connect, facts or {})
+        yield from with_table_facts(invocation.stream(), invocation.manifest, connect, extra)
         yield from invocation_evaluations(invocation, unit_keys, context.run)
         error = invocation.get_error()
         if error is not None:
             raise permanent_unless_transient(error)
 
-    @dbt_assets(**common, exclude=f"{PARTITIONED_SELECTOR} {POST_MARTS_SELECTOR}", name="dbt_models")
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse):
-        """Staging views and intermediate tables, rebuilt whole on every run (they are cheap on intervals)."""
-        yield from _build(context, dbt, dbt_vars.build(), warehouse)
+    def _rebuild_history(dbt: DbtCliResource, dbt_vars: DbtVars, step: str) -> None:
+        """The marts and post-mart models over all history, with their data tests; raises if any fails."""
+        args = ["build", *dbt_vars.build(), "--exclude-resource-type", "unit_test", "--select", *HISTORY_SELECTORS]
+        with environment(window_env(None)):
+            invocation = dbt.cli(
+                args, manifest=manifest, raise_on_error=False, target_path=step_target_path(project.target_path, step)
+            ).wait()
+        error = invocation.get_error()
+        if error is not None:
+            raise permanent_unless_transient(error)
 
     @dbt_assets(
-        **common,
-        select=PARTITIONED_SELECTOR,
-        name="dbt_partitioned_models",
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=translator,
+        name="dbt_models",
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        pool="warehouse",
+        retry_policy=WAREHOUSE_RETRY_POLICY,
     )
-    def dbt_partitioned_models(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse
-    ):
-        """The marts, one quarter (or a range of quarters in one dbt run) at a time."""
-        window = context.partition_time_window
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse):
+        """Every selected dbt model in one dbt process, in dbt's order (each process spends about 5 s starting):
+        staging views and intermediate tables rebuilt whole, the quarterly marts for the run's window of quarters
+        (widened when the past requires it, see build_state.py), then the `post_marts` models rebuilt whole.
+
+        The activity window W is derived by dbt in the same run. If it changed, every quarter's activity is stale,
+        so the marts are rebuilt over all history in a second dbt process before anything is published."""
+        step = context.op_execution_context.op.name
+        window, metric_vars = context.partition_time_window, dbt_vars.metric_values()
+        whole_step = context.selected_asset_keys == context.assets_def.keys
+        code = fingerprint(manifest, metric_vars, "")
         with warehouse.connect() as con:
-            current = fingerprint(manifest, dbt_vars.metric_values(), activity_window_row(con))
-            bounds, widened = register_window(con, (window.start.date(), window.end.date()), context.run.run_id, current)
+            w_before = activity_window_row(con)
+            asked = (window.start.date(), window.end.date())
+            bounds, widened = register_window(con, asked, context.run.run_id, fingerprint(manifest, metric_vars, w_before))
+            unit_tests = not whole_step or unit_tests_due(con, step, code)
         reason = context.run.tags.get(REBUILD_REASON_TAG, "quarters asked for")
         if widened:
             reason = f"{reason}; widened: {widened}"
         context.log.info(f"rebuilding marts for [{bounds[0]}, {bounds[1]}): {reason}")
+        if not unit_tests:
+            context.log.info("dbt unit tests skipped: they passed on this code and these vars before")
         facts = {"rebuilt_window": f"[{bounds[0]}, {bounds[1]})", "rebuild_reason": reason}
-        yield from _build(context, dbt, dbt_vars.build(), warehouse, bounds, facts)
 
-    @dbt_assets(**common, select=POST_MARTS_SELECTOR, name="dbt_post_marts_models")
-    def dbt_post_marts_models(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse
-    ):
-        """Models over whole mart tables, rebuilt after any quarter changed."""
-        yield from _build(context, dbt, dbt_vars.build(), warehouse)
+        def window_facts(node: Mapping[str, Any]) -> Mapping[str, Any]:
+            return facts if PARTITIONED_TAG in node.get("tags", []) else {}
 
-    assets = [dbt_models, dbt_partitioned_models, dbt_post_marts_models, build_publish_asset(manifest)]
+        yield from _invoke(context, dbt, dbt_vars, warehouse, bounds, unit_tests, window_facts)
+        with warehouse.connect() as con:
+            if unit_tests and whole_step:
+                record_unit_tests_passed(con, step, code)
+            w_after = activity_window_row(con)
+            stale = bool(w_before) and w_after != w_before and bounds != ALL_HISTORY
+            if stale:
+                register_window(con, ALL_HISTORY, context.run.run_id, fingerprint(manifest, metric_vars, w_after))
+        if stale:
+            context.log.warning(f"activity window W changed ({w_before} -> {w_after}): rebuilding all history")
+            _rebuild_history(dbt, dbt_vars, f"{step}_history")
+
+    assets = [dbt_models, build_publish_asset(manifest)]
     return assets, [unit_checks]

@@ -23,6 +23,8 @@ STATE_DDL = (
     """CREATE TABLE IF NOT EXISTS publish.log (
         run_id VARCHAR NOT NULL, published_at TIMESTAMP NOT NULL, tables INTEGER NOT NULL, rows BIGINT NOT NULL)""",
     "CREATE TABLE IF NOT EXISTS publish.build_fingerprint (fingerprint VARCHAR NOT NULL, recorded_at TIMESTAMP NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS publish.unit_tests_passed (
+        step VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, recorded_at TIMESTAMP NOT NULL)""",
 )
 ACTIVITY_WINDOW = "intermediate.int_activity_window"
 
@@ -66,3 +68,18 @@ def register_window(
     if (start, end) != window and not reason:
         reason = "covers windows an earlier run built but did not publish"
     return (start, end), reason
+
+
+def unit_tests_due(con: duckdb.DuckDBPyConnection, step: str, code_fingerprint: str) -> bool:
+    """Whether a build step must run its dbt unit tests: unless they all passed on exactly this code and these
+    vars before. Unit tests check the SQL against fixed fixtures, not the data (dbt advises running them in
+    development and CI, not in every production build), so re-running them on unchanged code proves nothing."""
+    create_state_tables(con)
+    row = con.execute("SELECT fingerprint FROM publish.unit_tests_passed WHERE step = ?", [step]).fetchone()
+    return row is None or row[0] != code_fingerprint
+
+
+def record_unit_tests_passed(con: duckdb.DuckDBPyConnection, step: str, code_fingerprint: str) -> None:
+    create_state_tables(con)
+    con.execute("DELETE FROM publish.unit_tests_passed WHERE step = ?", [step])
+    con.execute("INSERT INTO publish.unit_tests_passed VALUES (?, ?, now()::TIMESTAMP)", [step, code_fingerprint])

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtProject
+
+from pipeline.transform.dbt_cli import DbtCli
 
 
 def dbt_executable() -> str:
@@ -22,12 +25,21 @@ GENERATED = {"target", "logs", "dbt_packages"}
 def source_digest(project_dir: Path) -> str:
     """sha256 over every file of the dbt project that dbt reads (models, macros, YAML, profiles)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in project_dir.rglob("*") if p.is_file()):
-        relative = path.relative_to(project_dir)
-        if relative.parts[0] in GENERATED:
-            continue
-        digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for relative in sorted(_source_files(project_dir)):
+        digest.update(relative.encode() + b"\0" + (project_dir / relative).read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _source_files(project_dir: Path) -> list[str]:
+    """Paths relative to the project, skipping the generated folders without walking them (target/ holds one
+    folder of artifacts per dbt invocation: tens of thousands of files)."""
+    files = []
+    for folder, subfolders, names in os.walk(project_dir):
+        relative = Path(folder).relative_to(project_dir)
+        if relative == Path("."):
+            subfolders[:] = [d for d in subfolders if d not in GENERATED]
+        files.extend((relative / name).as_posix() for name in names)
+    return files
 
 
 def load_dbt_project(project_dir: Path, vars_args: Sequence[str] = ()) -> DbtProject:
@@ -45,7 +57,7 @@ def load_dbt_project(project_dir: Path, vars_args: Sequence[str] = ()) -> DbtPro
     current = " ".join([source_digest(project.project_dir), *vars_args])
     fresh = project.manifest_path.exists() and recorded.exists() and recorded.read_text() == current
     if not fresh:
-        resource = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+        resource = DbtCli(project_dir=project, dbt_executable=dbt_executable())
         resource.cli(["parse", "--quiet", *vars_args], target_path=project.target_path).wait()
         recorded.write_text(current)
     return project

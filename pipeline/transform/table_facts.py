@@ -36,9 +36,9 @@ def with_table_facts(
     events: Iterable[Any],
     manifest: Mapping[str, Any],
     connect_read_only: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
-    extra: Mapping[str, Any] | None = None,
+    extra: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
 ) -> Iterator[Any]:
-    """The events, with each model output held back until dbt exits and then given its facts and `extra`."""
+    """The events, with each model output held back until dbt exits and then given its facts and `extra(node)`."""
     held: list[dg.Output] = []
     try:
         for event in events:
@@ -52,4 +52,5 @@ def with_table_facts(
     with connect_read_only() as con:
         for output in held:
             node = manifest["nodes"].get(output.metadata["unique_id"].value, {})
-            yield output.with_metadata({**output.metadata, **(extra or {}), **(_facts(con, node) if node else {})})
+            more = extra(node) if extra and node else {}
+            yield output.with_metadata({**output.metadata, **more, **(_facts(con, node) if node else {})})

@@ -4,7 +4,12 @@ import datetime as dt
 
 import duckdb
 
-from pipeline.transform.build_state import fingerprint, register_window
+from pipeline.transform.build_state import (
+    fingerprint,
+    record_unit_tests_passed,
+    register_window,
+    unit_tests_due,
+)
 from pipeline.transform.dbt_vars import ALL_HISTORY
 from pipeline.transform.publish import publish
 
@@ -53,3 +58,15 @@ def test_fingerprint_follows_model_code_vars_macros_and_w():
     assert base != fingerprint(changed_model, {"reporting_currency": "USD"}, "[(90,)]")
     changed_macro = {**MANIFEST, "macros": {"macro.retention.m": {"package_name": "retention", "macro_sql": "2"}}}
     assert base != fingerprint(changed_macro, {"reporting_currency": "USD"}, "[(90,)]")
+
+
+def test_unit_tests_run_until_they_passed_on_the_same_code_per_step():
+    con = duckdb.connect()
+    assert unit_tests_due(con, "dbt_models", "code-1")
+    record_unit_tests_passed(con, "dbt_models", "code-1")
+    assert not unit_tests_due(con, "dbt_models", "code-1")
+    assert unit_tests_due(con, "other_step", "code-1")
+    assert unit_tests_due(con, "dbt_models", "code-2")
+    record_unit_tests_passed(con, "dbt_models", "code-2")
+    assert not unit_tests_due(con, "dbt_models", "code-2")
+    assert con.execute("SELECT count(*) FROM publish.unit_tests_passed").fetchone()[0] == 1

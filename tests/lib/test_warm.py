@@ -1,0 +1,16 @@
+"""Background imports load what they can and leave failures to the import that needs the module."""
+
+import sys
+
+from pipeline.lib.warm import import_in_background
+
+
+def test_modules_are_imported_and_a_missing_one_does_not_raise(tmp_path, monkeypatch):
+    (tmp_path / "warm_probe_module.py").write_text("VALUE = 7\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "warm_probe_module", raising=False)
+    thread = import_in_background("no_such_module_here", "warm_probe_module")
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert sys.modules["warm_probe_module"].VALUE == 7
+    assert "no_such_module_here" not in sys.modules
