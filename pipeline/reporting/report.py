@@ -13,7 +13,6 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.reporting import charts
 from pipeline.reporting.data import ReportData, read_report_data
 from pipeline.reporting.html import render
 from pipeline.reporting.kpis import Headline, complete_months, headline
@@ -44,6 +43,9 @@ class Written:
 
 
 def build_report(con: duckdb.DuckDBPyConnection, generated_at: dt.datetime | None = None) -> Report:
+    # matplotlib: imported when drawing, not when Dagster loads the code
+    from pipeline.reporting import charts
+
     data = read_report_data(con)
     months = complete_months(data.retention, data.revenue)
     figures = (

@@ -5,12 +5,16 @@ days), fits by maximum likelihood (bgnbd.py), and replaces the fit row of this a
 predictions, so re-running gives the same tables.
 """
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 import numpy as np
 import pandas as pd
 
 from pipeline.lib.warehouse import Warehouse
-from pipeline.value import bgnbd
+
+if TYPE_CHECKING:
+    from pipeline.value import bgnbd
 
 HISTORIES = dg.AssetKey(["intermediate", "int_customer_purchase_histories"])
 FIT_KEY = dg.AssetKey(["marts", "purchase_model_fit"])
@@ -23,12 +27,16 @@ FIT_DDL = """CREATE TABLE IF NOT EXISTS marts.purchase_model_fit (
     n_customers BIGINT, log_likelihood DOUBLE, converged BOOLEAN)"""
 
 
-def predictions(histories: pd.DataFrame) -> tuple[bgnbd.BgNbdFit | None, pd.DataFrame]:
+def predictions(histories: pd.DataFrame) -> "tuple[bgnbd.BgNbdFit | None, pd.DataFrame]":
     """Fit on customers with some history (age > 0 days) and predict p_alive and 90-day purchases for them.
 
     Predictions stay empty (and no customer gets `low_p_alive`) when there are too few customers to fit or the
     fit did not converge, as happens on small or dropout-free samples: a wrong model is worse than none.
+
+    bgnbd (scipy) is imported here, when a model is fitted, not when Dagster loads the code.
     """
+    from pipeline.value import bgnbd
+
     known = histories[histories["age_days"] > 0]
     out = histories[["customer_id", "as_of"]].copy()
     out["p_alive"] = np.nan

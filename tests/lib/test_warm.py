@@ -1,5 +1,6 @@
 """Background imports load what they can and leave failures to the import that needs the module."""
 
+import importlib.util
 import sys
 
 from pipeline.lib.warm import import_in_background
@@ -14,3 +15,11 @@ def test_modules_are_imported_and_a_missing_one_does_not_raise(tmp_path, monkeyp
     assert not thread.is_alive()
     assert sys.modules["warm_probe_module"].VALUE == 7
     assert "no_such_module_here" not in sys.modules
+
+
+def test_the_modules_named_for_background_import_exist():
+    from pipeline.orchestration.runner import AFTER_DBT_MODULES
+    from pipeline.quality.gx_run import GX_MODULES
+
+    for name in (*AFTER_DBT_MODULES, *GX_MODULES):
+        assert importlib.util.find_spec(name) is not None, name
