@@ -95,8 +95,18 @@ def _renewal_lines(rows: np.ndarray, held: np.ndarray, base_cents: np.ndarray) -
     return pd.DataFrame({"base": rows[r], "line": line.astype(np.int8), "cents": cents})
 
 
-def _purchases(rng, rows, held, has_next, ps, pe, months, end_day, density):
-    """(row, add-on mask, purchase day) of the add-ons bought during each row's period."""
+def _purchases(
+    rng: np.random.Generator,
+    rows: np.ndarray,
+    held: np.ndarray,
+    has_next: np.ndarray,
+    ps: np.ndarray,
+    pe: np.ndarray,
+    months: np.ndarray,
+    end_day: int,
+    density: Density,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, bought add-on mask, purchase day per row and add-on) of the add-ons bought in each period."""
     p = _per_period(density.addon_monthly_adoption, months[rows])[:, None]
     span = pe[rows] - ps[rows]
     day = ps[rows][:, None] + 1 + (rng.random(held.shape) * (span - 1)[:, None]).astype(np.int64)
@@ -104,7 +114,9 @@ def _purchases(rng, rows, held, has_next, ps, pe, months, end_day, density):
     return rows, bought, day
 
 
-def _buy_rows(rng, lines: pd.DataFrame, rows: np.ndarray, bought: np.ndarray, day: np.ndarray) -> pd.DataFrame:
+def _buy_rows(
+    rng: np.random.Generator, lines: pd.DataFrame, rows: np.ndarray, bought: np.ndarray, day: np.ndarray
+) -> pd.DataFrame:
     """One invoice per purchase: the add-on's share of the plan line, prorated to the rest of the period."""
     r, j = np.nonzero(bought)
     base = rows[r]
