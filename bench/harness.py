@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench import compare, nightly, timeline
 from bench.measure import Measurement, run_measured
-from bench.sizes import SIZES
+from bench.sizes import DENSITY, SIZES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -83,10 +83,8 @@ def run_size(size: str, work: Path, progress=lambda line: None) -> SizeResult:
     landing, held = work / "landing", work / "nightly"
     py = sys.executable
 
-    generated, _, _ = _run(
-        "generate", [py, "-m", "pipeline", "sample-data", "--customers", str(customers), "--out", str(landing)],
-        work, progress,
-    )
+    generate = [py, "-m", "pipeline", "sample-data", "--customers", str(customers), "--density", DENSITY]
+    generated, _, _ = _run("generate", [*generate, "--out", str(landing)], work, progress)
     new_files = nightly.hold_back(landing, held, nightly.last_day(landing))
     full, full_log, full_started = _run("pipeline", [py, "-m", "pipeline", "run"], work, progress)
     pipeline_rows = compare.pipeline_movements(work / "warehouse.duckdb")

@@ -22,8 +22,12 @@ def cmd_sample_data(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.sample_data import generate
 
     out = Path(args.out) if args.out else settings.landing_dir
-    print(f"Generating sample data for {args.customers:,} customers (seed {args.seed}) into {out}", file=sys.stderr)
-    summary = generate(out, customers=args.customers, seed=args.seed, progress=_progress)
+    density = getattr(args, "density", "standard")
+    print(
+        f"Generating sample data for {args.customers:,} customers (seed {args.seed}, {density} density) into {out}",
+        file=sys.stderr,
+    )
+    summary = generate(out, customers=args.customers, seed=args.seed, progress=_progress, density=density)
     for entity, rows in summary.rows.items():
         print(f"  {entity}: {rows:,} rows in {summary.files[entity]:,} files")
     return 0
@@ -100,6 +104,13 @@ def parser() -> argparse.ArgumentParser:
     sample.add_argument("--customers", type=int, default=2000)
     sample.add_argument("--seed", type=int, default=42)
     sample.add_argument("--out", help="landing folder to write (default: RETENTION_LANDING_DIR)")
+    sample.add_argument(
+        "--density",
+        choices=("standard", "dense"),
+        default="standard",
+        help="business per customer: standard (default, ~6 invoice lines and 4 orders per customer) or dense "
+        "(monthly billing, add-on lines, frequent shop buyers: benchmark volumes)",
+    )
     sample.set_defaults(func=cmd_sample_data)
     run = sub.add_parser("run", help="ingest the landing folder and materialize every asset")
     run.add_argument("--from", dest="period_from", help="first quarter to build: 2024-Q1, 2024-02 or 2024-02-15")

@@ -31,6 +31,10 @@ TIER_SHARES = (0.5, 0.35, 0.15)
 ANNUAL_SHARE = 0.20
 ANNUAL_PRICE_MONTHS = 10
 
+# Add-ons (extra seats, premium support, API access) as a share of the plan's price for the same period;
+# each is its own invoice line. The standard density sells none (see density.py).
+ADDON_PRICE_SHARE = (0.30, 0.20, 0.15)
+
 # Per-period churn probability by segment (monthly plans) and per-renewal churn for annual plans.
 MONTHLY_CHURN = (0.035, 0.02, 0.01)
 ANNUAL_CHURN = (0.25, 0.15, 0.10)

@@ -12,14 +12,17 @@ import pandas as pd
 
 from pipeline.sample_data import catalog as cat
 from pipeline.sample_data.days import SECONDS_PER_DAY, random_seconds
+from pipeline.sample_data.density import STANDARD, Density
 
 COMPLETED, REFUNDED = cat.ORDER_STATUSES.index("completed"), cat.ORDER_STATUSES.index("refunded")
 
 
-def build_order_rows(rng: np.random.Generator, customers: pd.DataFrame, end_day: int) -> pd.DataFrame:
+def build_order_rows(
+    rng: np.random.Generator, customers: pd.DataFrame, end_day: int, density: Density = STANDARD
+) -> pd.DataFrame:
     """Order rows (originals plus refund restatements), sorted by file day and order time."""
     shop = customers[customers["kind"].to_numpy() != 0]
-    cust_idx, day = _purchase_days(rng, shop["created_day"].to_numpy(), end_day)
+    cust_idx, day = _purchase_days(rng, shop["created_day"].to_numpy(), end_day, density)
     segment = shop["segment"].to_numpy()[cust_idx]
     median = np.asarray(cat.ORDER_MEDIAN_CENTS, dtype=np.float64)[segment]
     cents = np.maximum(np.round(median * rng.lognormal(0.0, cat.ORDER_SIGMA, len(day))), 100).astype(np.int64)
@@ -43,13 +46,13 @@ def build_order_rows(rng: np.random.Generator, customers: pd.DataFrame, end_day:
 
 
 def _purchase_days(
-    rng: np.random.Generator, first_day: np.ndarray, end_day: int
+    rng: np.random.Generator, first_day: np.ndarray, end_day: int, density: Density
 ) -> tuple[np.ndarray, np.ndarray]:
     """(customer index, purchase day) of every purchase up to end_day."""
     n = len(first_day)
-    low, high = np.log(cat.PURCHASE_MEAN_GAP_DAYS)
+    low, high = np.log(density.purchase_mean_gap_days)
     mean_gap = np.exp(rng.uniform(low, high, n))
-    dropout = rng.beta(*cat.DROPOUT_BETA, n)
+    dropout = rng.beta(*density.dropout_beta, n)
     day = first_day.astype(np.int64) + rng.integers(0, 3, n)
     idx = np.arange(n)
     found_idx: list[np.ndarray] = []

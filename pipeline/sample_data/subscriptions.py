@@ -55,10 +55,11 @@ def new_subscriptions(
     segment: np.ndarray,
     currency: np.ndarray,
     start: np.ndarray,
+    annual_share: float = cat.ANNUAL_SHARE,
 ) -> Subscriptions:
     """Draw a plan (tier and monthly or annual cycle) for each new subscription."""
     n = len(cust)
-    cycle = np.where(rng.random(n) < cat.ANNUAL_SHARE, 12, 1).astype(np.int64)
+    cycle = np.where(rng.random(n) < annual_share, 12, 1).astype(np.int64)
     tier = rng.choice(3, size=n, p=cat.TIER_SHARES).astype(np.int64)
     sub = np.arange(first_id, first_id + n, dtype=np.int64)
     return Subscriptions(sub, cust, segment.astype(np.int64), currency, start.astype(np.int64), cycle, tier)
@@ -70,7 +71,9 @@ def price_cents(segment: np.ndarray, tier: np.ndarray, cycle: np.ndarray) -> np.
     return _PRICES[segment, tier] * months
 
 
-def simulate(rng: np.random.Generator, first: Subscriptions, end_day: int) -> BillingHistory:
+def simulate(
+    rng: np.random.Generator, first: Subscriptions, end_day: int, annual_share: float = cat.ANNUAL_SHARE
+) -> BillingHistory:
     """Run the first subscriptions and up to REACTIVATION_ROUNDS rounds of returning customers."""
     history = BillingHistory([], [], [])
     batch, next_id = first, int(first.sub[-1]) + 1 if len(first.sub) else 1
@@ -78,7 +81,7 @@ def simulate(rng: np.random.Generator, first: Subscriptions, end_day: int) -> Bi
         if len(batch.sub) == 0:
             break
         ended_idx, ended_at = _run_lifecycles(rng, batch, end_day, history)
-        batch = _reactivations(rng, batch, ended_idx, ended_at, end_day, next_id)
+        batch = _reactivations(rng, batch, ended_idx, ended_at, end_day, next_id, annual_share)
         next_id += len(batch.sub)
     return history
 
@@ -214,6 +217,7 @@ def _reactivations(
     ended_at: np.ndarray,
     end_day: int,
     first_id: int,
+    annual_share: float,
 ) -> Subscriptions:
     """Some churned customers come back weeks or months later with a brand-new subscription."""
     back = rng.random(len(ended_idx)) < cat.REACTIVATION_RATE
@@ -223,4 +227,6 @@ def _reactivations(
     idx = ended_idx[take]
     order = np.lexsort((subs.sub[idx], start[take]))
     idx, start = idx[order], start[take][order]
-    return new_subscriptions(rng, first_id, subs.cust[idx], subs.segment[idx], subs.currency[idx], start)
+    return new_subscriptions(
+        rng, first_id, subs.cust[idx], subs.segment[idx], subs.currency[idx], start, annual_share
+    )

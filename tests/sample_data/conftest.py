@@ -1,4 +1,7 @@
-"""One small generated landing folder shared by the sample-data tests (generation is the slow part)."""
+"""One small generated landing folder per density shared by the sample-data tests (generation is the slow part).
+
+Every contract and determinism test runs on both profiles: the dense one must keep the same promises.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pipeline.sample_data import GenerationSummary, generate
 from tests.sample_data.small import SMALL
 
 
-@pytest.fixture(scope="session")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationSummary]:
-    out = tmp_path_factory.mktemp("landing")
-    return out, generate(out, **SMALL)
+@pytest.fixture(scope="session", params=["standard", "dense"])
+def landing(request, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationSummary]:
+    out = tmp_path_factory.mktemp(f"landing-{request.param}")
+    return out, generate(out, **SMALL, density=request.param)
