@@ -23,6 +23,7 @@ from pipeline.lib.warehouse import Warehouse
 from pipeline.transform.build_state import (
     activity_window_row,
     fingerprint,
+    record_fingerprint,
     record_unit_tests_passed,
     register_window,
     unit_tests_due,
@@ -37,7 +38,8 @@ PARTITIONED_TAG = "partitioned"
 # Set by whoever launches a rebuild (the nightly sensor, the CLI) to say why these quarters.
 REBUILD_REASON_TAG = "retention/rebuild_reason"
 # What a changed activity window W makes stale: the marts of every quarter and the models that read them whole.
-HISTORY_SELECTORS = (f"tag:{PARTITIONED_TAG}", "tag:post_marts")
+# One argument: dagster-dbt's argument parsing keeps only the first of several words after --select.
+HISTORY_SELECTION = f"tag:{PARTITIONED_TAG} tag:post_marts"
 
 
 @contextmanager
@@ -111,7 +113,7 @@ def build_dbt_assets(
 
     def _rebuild_history(dbt: DbtCliResource, dbt_vars: DbtVars, step: str) -> None:
         """The marts and post-mart models over all history, with their data tests; raises if any fails."""
-        args = ["build", *dbt_vars.build(), "--exclude-resource-type", "unit_test", "--select", *HISTORY_SELECTORS]
+        args = ["build", *dbt_vars.build(), "--exclude-resource-type", "unit_test", "--select", HISTORY_SELECTION]
         with environment(window_env(None)):
             invocation = dbt.cli(
                 args, manifest=manifest, raise_on_error=False, target_path=step_target_path(project.target_path, step)
@@ -162,9 +164,12 @@ def build_dbt_assets(
             if unit_tests and whole_step:
                 record_unit_tests_passed(con, step, code)
             w_after = activity_window_row(con)
+            built_from = fingerprint(manifest, metric_vars, w_after)
             stale = bool(w_before) and w_after != w_before and bounds != ALL_HISTORY
             if stale:
-                register_window(con, ALL_HISTORY, context.run.run_id, fingerprint(manifest, metric_vars, w_after))
+                register_window(con, ALL_HISTORY, context.run.run_id, built_from)
+            else:
+                record_fingerprint(con, built_from)
         if stale:
             context.log.warning(f"activity window W changed ({w_before} -> {w_after}): rebuilding all history")
             _rebuild_history(dbt, dbt_vars, f"{step}_history")

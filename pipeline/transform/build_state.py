@@ -61,13 +61,18 @@ def register_window(
     stored = con.execute("SELECT fingerprint FROM publish.build_fingerprint").fetchone()
     if stored is not None and stored[0] != current_fingerprint:
         window, reason = ALL_HISTORY, "models, vars or the activity window W changed since the last build: all history"
-    con.execute("DELETE FROM publish.build_fingerprint")
-    con.execute("INSERT INTO publish.build_fingerprint VALUES (?, now()::TIMESTAMP)", [current_fingerprint])
+    record_fingerprint(con, current_fingerprint)
     con.execute("INSERT INTO publish.pending_windows VALUES (?, ?, ?, now()::TIMESTAMP)", [*window, run_id])
     start, end = con.execute("SELECT min(window_start), max(window_end) FROM publish.pending_windows").fetchone()
     if (start, end) != window and not reason:
         reason = "covers windows an earlier run built but did not publish"
     return (start, end), reason
+
+
+def record_fingerprint(con: duckdb.DuckDBPyConnection, current_fingerprint: str) -> None:
+    """What the marts were last built from; called again after the build, once dbt has derived W."""
+    con.execute("DELETE FROM publish.build_fingerprint")
+    con.execute("INSERT INTO publish.build_fingerprint VALUES (?, now()::TIMESTAMP)", [current_fingerprint])
 
 
 def unit_tests_due(con: duckdb.DuckDBPyConnection, step: str, code_fingerprint: str) -> bool:
