@@ -1,6 +1,20 @@
+{#-
+    Incremental over the partition window, like the period marts: the rows of a period depend only on the lines
+    and orders that overlap it. Rebuilt whole it was the second-largest model of a build at M (4.6 of 60 s of
+    dbt), paid again by every nightly run that changes one quarter.
+-#}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_partition_window('period_start') }}",
+    tags=['partitioned'],
+) }}
+
 with periods as (
     select grain, period_start, period_end, end_day
     from {{ ref('int_periods') }}
+    where {{ in_partition_window('grain', 'period_start') }}
 ),
 
 lines as (
