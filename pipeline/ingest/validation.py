@@ -2,7 +2,7 @@
 
 The staged files are a table of VARCHAR columns (whatever the files held, as text) plus `_file` (the path
 relative to the landing folder) and `_row` (1-based row number in that file). The query built here returns the
-contract columns typed, plus `_file`, `_row`, `_reason`, `_column` and `_raw_value`:
+contract columns typed, plus `_file`, `_row`, `_reason`, `_column`, `_raw_value` and `_raw_record`:
 NULL for a good row, otherwise the first rule it breaks, in the order of REASONS. Pure string building, so
 it is unit-tested without a database.
 """
