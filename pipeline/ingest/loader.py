@@ -19,7 +19,16 @@ import duckdb
 
 from pipeline.ingest.changes import utc_now
 from pipeline.ingest.contract import ENTITIES, Entity
-from pipeline.ingest.staging import FILES, READERS, STAGED, FileRejected, LandingFile, group_by_layout, stage
+from pipeline.ingest.staging import (
+    FILES,
+    READERS,
+    STAGED,
+    FileRejected,
+    LandingFile,
+    drop_staged,
+    group_by_layout,
+    stage,
+)
 from pipeline.ingest.tables import create_warehouse_tables
 from pipeline.ingest.validation import MISSING_COLUMN, checked_rows_sql, quote_ident, quote_literal
 
@@ -62,22 +71,27 @@ def _column_mapping(entity: Entity, file_columns: list[str]) -> tuple[dict[str, 
     return mapping, [c.name for c in entity.columns if c.required and mapping[c.name] is None]
 
 
-def _quarantine(con: duckdb.DuckDBPyConnection, entity: Entity, loaded_at: str, where: str, reason: str, column: str, raw: str) -> None:
+def _quarantine(con: duckdb.DuckDBPyConnection, entity: Entity, loaded_at: str, reason: str, column: str, raw: str) -> None:
+    """Every CHECKED row with a reason, with the raw record CHECKED kept for it."""
     con.execute(
         f"INSERT INTO ingest.quarantine SELECT f.batch_id, {quote_literal(entity.folder)}, c._file, c._row, "
-        f"{column}, {raw}, {reason}, to_json(s)::VARCHAR, {loaded_at} "
-        f"FROM {CHECKED} c JOIN {STAGED} s USING (_file, _row) JOIN {FILES} f USING (_file) WHERE {where}"
+        f"{column}, {raw}, {reason}, c._raw_record, {loaded_at} "
+        f"FROM {CHECKED} c JOIN {FILES} f USING (_file) WHERE c._reason IS NOT NULL"
     )
 
 
 def _apply(con: duckdb.DuckDBPyConnection, entity: Entity, loaded_at: str) -> None:
     """Quarantine bad rows; replace rows of re-read files and same-key rows; insert the latest good row per key."""
-    _quarantine(con, entity, loaded_at, "c._reason IS NOT NULL", "c._reason", "c._column", "c._raw_value")
+    _quarantine(con, entity, loaded_at, "c._reason", "c._column", "c._raw_value")
     keys = ", ".join(quote_ident(k) for k in entity.key)
+    # The latest row (file, then row) per key wins. Only keys that occur more than once need a look at the
+    # others: a narrow aggregate finds their latest position, instead of a window carrying every column.
+    position = "(f.file_order::BIGINT << 32) + c._row"
+    good = f"FROM {CHECKED} c JOIN {FILES} f USING (_file) WHERE c._reason IS NULL"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {WINNERS} AS SELECT c.*, f.batch_id, f.file_order "
-        f"FROM {CHECKED} c JOIN {FILES} f USING (_file) WHERE c._reason IS NULL "
-        f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY f.file_order DESC, c._row DESC) = 1"
+        f"CREATE OR REPLACE TEMP TABLE {WINNERS} AS SELECT c.*, f.batch_id, f.file_order {good} AND NOT EXISTS ("
+        f"SELECT 1 FROM (SELECT {keys}, max({position}) AS last {good} GROUP BY {keys} HAVING count(*) > 1) l "
+        f"WHERE {' AND '.join(f'l.{quote_ident(k)} = c.{quote_ident(k)}' for k in entity.key)} AND l.last > {position})"
     )
     target = entity.qualified
     key_match = " AND ".join(f"{target}.{quote_ident(k)} = w.{quote_ident(k)}" for k in entity.key)
@@ -117,10 +131,13 @@ def _load_staged(con: duckdb.DuckDBPyConnection, entity: Entity, files: list[Lan
     con.execute("BEGIN TRANSACTION")
     try:
         if missing:  # the group shares one header: every file is rejected, every row quarantined
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS SELECT _file, _row, 'x' AS _reason FROM {STAGED}")
-            _quarantine(con, entity, stamp, "true", quote_literal(MISSING_COLUMN), quote_literal(missing[0]), "NULL")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS "
+                f"SELECT _file, _row, '{MISSING_COLUMN}' AS _reason, to_json(s)::VARCHAR AS _raw_record FROM {STAGED} s"
+            )
+            _quarantine(con, entity, stamp, quote_literal(MISSING_COLUMN), quote_literal(missing[0]), "NULL")
         else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS {checked_rows_sql(entity, mapping, STAGED)}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS {checked_rows_sql(entity, mapping, STAGED, columns)}")
             _apply(con, entity, stamp)
         names = ", ".join(repr(m) for m in missing)
         message = f": missing required column(s) {names}: file rejected, its rows quarantined"
@@ -137,10 +154,12 @@ def _load_staged(con: duckdb.DuckDBPyConnection, entity: Entity, files: list[Lan
         ).fetchall()
         results = sorted((FileResult(entity.folder, *row) for row in rows), key=lambda r: r.path)
         con.execute("COMMIT")
-        return results
     except duckdb.Error:
         con.execute("ROLLBACK")
         raise
+    con.execute(f"DROP TABLE {CHECKED}")
+    drop_staged(con)  # a large group's text is not kept while the next group is read
+    return results
 
 
 def _record(con: duckdb.DuckDBPyConnection, file: LandingFile, result: FileResult, loaded_at: dt.datetime) -> None:

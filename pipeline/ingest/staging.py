@@ -1,14 +1,19 @@
-"""Reads landing files into one staged table of text columns, many files per DuckDB read.
+"""Reads landing files into one staged view of text columns, many files per DuckDB read.
 
 Files are grouped by reader and header (CSV: the exact first line; Parquet: the column names), so a thousand
 daily exports with the same layout are read, checked and loaded in one SQL pass instead of a thousand. The
-staged table has `_file` (path relative to the landing folder), `_row` (1-based data row in that file) and
-every column of the files as VARCHAR.
+staged view has `_file` (path relative to the landing folder), `_row` (1-based data row in that file) and
+every column of the files as VARCHAR. It is a view over the one table the read fills, so the text of a
+large load is written once, not copied.
 
 Row numbers come from the reading order (DuckDB preserves it), counted with a streaming `row_number() OVER ()`
-under an internal name, so a file's own columns (`rowid`, `file_row_number`, ...) can never shadow them.
-File columns named like the staged table's own `_file` and `_row` are left out: they are never contract
+under an internal name, so a file's own columns (`rowid`, `file_row_number`, ...) can never shadow them; a
+file's rows are numbered from its first ordinal. File columns named like the staged view's own `_file` and
+`_row`, or starting with the checking query's prefix `_ingest_`, are left out: they are never contract
 columns, and extra columns are ignored anyway.
+
+CSV dialect sniffing costs more than parsing (it reads up to 20,480 rows of every file), so a group of plain
+files is read with the dialect sniffed from its first file (see `plain_csv_reader`).
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.ingest.validation import quote_ident
+from pipeline.ingest.plain_csv import plain_csv_reader
+from pipeline.ingest.validation import INTERNAL, quote_ident
 
 READERS = {".csv": "csv", ".parquet": "parquet"}
-STAGED = "_ingest_staged"
+STAGED = "_ingest_staged"  # a view over READ
+READ = "_ingest_read"
 FILES = "_ingest_files"  # path, _file, batch_id, content_hash, size_bytes, file_order of the staged files
 PATH, ORDINAL = "_ingest_path", "_ingest_ordinal"  # internal columns of the read; file columns cannot clash
 RESERVED = {PATH, ORDINAL, "_file", "_row"}  # compared lower-case: DuckDB identifiers ignore case
@@ -82,6 +89,7 @@ def group_by_layout(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) ->
 
 
 def _read_sql(reader: str, encoding: str, parallel: bool) -> str:
+    """The sniffing reader: every file's dialect detected on its own."""
     if reader == "csv":
         return f"read_csv(?, {CSV_OPTIONS}, encoding = '{encoding}', parallel = {str(parallel).lower()})"
     return f"read_parquet(?, filename = '{PATH}')"
@@ -110,6 +118,7 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: st
     """
     for file in files:
         _check_readable(file)
+    drop_staged(con)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {FILES} AS SELECT * FROM (SELECT unnest(?) AS path, unnest(?) AS _file, "
         "unnest(?)::BIGINT AS batch_id, unnest(?) AS content_hash, unnest(?)::BIGINT AS size_bytes, "
@@ -119,17 +128,38 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: st
     )
     reader = files[0].reader
     paths = [duckdb_path(f.path) for f in files]  # the reader reports the real path, as FILES has it
+    plain = None
+    if reader == "csv" and encoding == "utf-8" and parallel:
+        plain = plain_csv_reader(con, [f.path for f in files], paths[0], PATH)
+    try:
+        _read(con, plain or _read_sql(reader, encoding, parallel), paths)
+    except duckdb.Error:
+        if plain is None:
+            raise
+        _read(con, _read_sql(reader, encoding, parallel), paths)  # not so plain after all: sniff every file
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _ingest_read AS "
-        f"SELECT row_number() OVER () AS {ORDINAL}, * FROM {_read_sql(reader, encoding, parallel)}",
-        [paths],
+        f"CREATE OR REPLACE TEMP TABLE {FILES} AS SELECT f.*, coalesce(o.first_ordinal, 1) AS first_ordinal "
+        f"FROM {FILES} f LEFT JOIN (SELECT {PATH} AS path, min({ORDINAL}) AS first_ordinal FROM {READ} GROUP BY 1) o "
+        "USING (path)"
     )
-    columns = [r[0] for r in con.execute("DESCRIBE _ingest_read").fetchall() if r[0].lower() not in RESERVED]
+    columns = [r[0] for r in con.execute(f"DESCRIBE {READ}").fetchall() if not _reserved(r[0])]
     as_text = "".join(f", CAST(r.{quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
-    row = f"row_number() OVER (PARTITION BY r.{PATH} ORDER BY r.{ORDINAL})"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGED} AS "
-        f"SELECT f._file, {row} AS _row{as_text} FROM _ingest_read r JOIN {FILES} f ON f.path = r.{PATH}"
+        f"CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT f._file, r.{ORDINAL} - f.first_ordinal + 1 AS _row{as_text} "
+        f"FROM {READ} r JOIN {FILES} f ON f.path = r.{PATH}"
     )
-    con.execute("DROP TABLE _ingest_read")
     return columns
+
+
+def _reserved(name: str) -> bool:
+    return name.lower() in RESERVED or name.lower().startswith(INTERNAL)
+
+
+def _read(con: duckdb.DuckDBPyConnection, read_sql: str, paths: list[str]) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {READ} AS SELECT row_number() OVER () AS {ORDINAL}, * FROM {read_sql}", [paths])
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
+    """Free the staged text once a group is loaded (the view goes first: it depends on the table)."""
+    con.execute(f"DROP VIEW IF EXISTS {STAGED}")
+    con.execute(f"DROP TABLE IF EXISTS {READ}")

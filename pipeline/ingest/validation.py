@@ -2,7 +2,7 @@
 
 The staged files are a table of VARCHAR columns (whatever the files held, as text) plus `_file` (the path
 relative to the landing folder) and `_row` (1-based row number in that file). The query built here returns the
-contract columns typed, plus `_file`, `_row`, `_reason`, `_column` and `_raw_value`:
+contract columns typed, plus `_file`, `_row`, `_reason`, `_column`, `_raw_value` and `_raw_record`:
 NULL for a good row, otherwise the first rule it breaks, in the order of REASONS. Pure string building, so
 it is unit-tested without a database.
 """
@@ -35,6 +35,9 @@ REASONS = (
 PLAUSIBLE_DATES = ("1900-01-01", "2100-01-01")
 # Reason for every row of a file that lacks a required column (the file is also marked rejected).
 MISSING_COLUMN = "missing_column"
+# Prefix of the query's own columns; staging leaves out file columns that start with it.
+INTERNAL = "_ingest_"
+RULE = f"{INTERNAL}rule"
 
 
 @cache
@@ -107,36 +110,52 @@ def _rules(entity: Entity, column: Column, text: str, typed: str) -> list[tuple[
     return rules
 
 
-def checked_rows_sql(entity: Entity, source_columns: dict[str, str | None], staged: str) -> str:
-    """SELECT over the staged table: typed contract columns, `_file`, `_row`, `_reason`, `_column`, `_raw_value`.
+def checked_rows_sql(entity: Entity, source_columns: dict[str, str | None], staged: str, staged_columns: list[str]) -> str:
+    """SELECT over the staged table: typed contract columns, `_file`, `_row`, `_reason`, `_column`, `_raw_value`
+    and `_raw_record` (the staged row as JSON, for bad rows only).
 
     `source_columns` maps each contract column to the staged column holding it (None when the file does not
-    have that optional column).
+    have that optional column); `staged_columns` are the staged file columns, in order. The query is layered
+    so every value is trimmed and cast once (DuckDB does not share repeated expressions): texts, then typed
+    values, then one CASE giving the number of the first broken rule; reason, column, raw value and raw
+    record are looked up from that number, which only the few bad rows have.
     """
-    texts = {c.name: _text(source_columns.get(c.name)) for c in entity.columns}
-    typed = {c.name: typed_expression(c, texts[c.name]) for c in entity.columns}
+    text_of = {c.name: quote_ident(f"{INTERNAL}t{i}") for i, c in enumerate(entity.columns)}
+    typed_of = {c.name: quote_ident(f"{INTERNAL}v{i}") for i, c in enumerate(entity.columns)}
     rules: list[tuple[str, str, str]] = []  # reason, condition, column
     for column in entity.columns:
-        for reason, condition in _rules(entity, column, texts[column.name], typed[column.name]):
+        for reason, condition in _rules(entity, column, text_of[column.name], typed_of[column.name]):
             rules.append((reason, condition, column.name))
     if entity.date_order:
         start, end = entity.date_order
-        rules.append(("period_end_not_after_period_start", f"{typed[end]} <= {typed[start]}", end))
-    key = ", ".join(texts[k] for k in entity.key)
-    duplicate = f"ROW_NUMBER() OVER (PARTITION BY _file, {key} ORDER BY _row) > 1"
-    rules.append(("duplicate_key_in_file", duplicate, entity.key[-1]))
+        rules.append(("period_end_not_after_period_start", f"{typed_of[end]} <= {typed_of[start]}", end))
+    # A later row of a key seen earlier in the same file. Keys are found in a narrow aggregate of the keys
+    # that repeat, not in a window carrying every column; a row missing a key breaks an earlier rule.
+    first_row = quote_ident(f"{INTERNAL}first_row")
+    rules.append(("duplicate_key_in_file", f"_row > {first_row}", entity.key[-1]))
     rules.sort(key=lambda r: REASONS.index(r[0]))
 
-    def case(pick: str) -> str:
-        whens = " ".join(f"WHEN {cond} THEN {pick(reason, col)}" for reason, cond, col in rules)
-        return f"CASE {whens} END"
+    def by_rule(pick) -> str:
+        return f"CASE {RULE} " + " ".join(f"WHEN {n} THEN {pick(rule)}" for n, rule in enumerate(rules, 1)) + " END"
 
-    select = [f"{typed[c.name]} AS {quote_ident(c.name)}" for c in entity.columns]
+    texts = ", ".join(f"{_text(source_columns.get(c.name))} AS {text_of[c.name]}" for c in entity.columns)
+    typed = ", ".join(f"{typed_expression(c, text_of[c.name])} AS {typed_of[c.name]}" for c in entity.columns)
+    first_broken = "CASE " + " ".join(f"WHEN {cond} THEN {n}" for n, (_, cond, _) in enumerate(rules, 1)) + " END"
+    record = ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in ["_file", "_row", *staged_columns])
+    select = [f"{typed_of[c.name]} AS {quote_ident(c.name)}" for c in entity.columns]
     select += [
         "_file",
         "_row",
-        case(lambda reason, col: quote_literal(reason)) + " AS _reason",
-        case(lambda reason, col: quote_literal(col)) + " AS _column",
-        case(lambda reason, col: texts[col]) + " AS _raw_value",
+        by_rule(lambda rule: quote_literal(rule[0])) + " AS _reason",
+        by_rule(lambda rule: quote_literal(rule[2])) + " AS _column",
+        by_rule(lambda rule: text_of[rule[2]]) + " AS _raw_value",
+        f"CASE WHEN {RULE} IS NOT NULL THEN to_json(struct_pack({record}))::VARCHAR END AS _raw_record",
     ]
-    return "SELECT " + ",\n       ".join(select) + f"\nFROM {staged}"
+    keys = ", ".join(text_of[k] for k in entity.key)
+    repeated = (f"SELECT _file, {keys}, min(_row) AS {first_row} FROM texts GROUP BY _file, {keys} "
+                "HAVING count(*) > 1")
+    return (
+        f"WITH texts AS NOT MATERIALIZED (SELECT *, {texts} FROM {staged})\n"
+        "SELECT " + ",\n       ".join(select) + f"\nFROM (SELECT *, {first_broken} AS {RULE}"
+        f"\n      FROM (SELECT *, {typed} FROM texts) LEFT JOIN ({repeated}) USING (_file, {keys}))"
+    )
