@@ -44,8 +44,3 @@ cast('{{ var("window_end", env_var("DBT_RETENTION_WINDOW_END", "9999-01-01")) }}
         delete from {{ this }} where {{ in_partition_window('grain', period_start_expr) }}
     {% endif %}
 {% endmacro %}
-
-{#- The period a cohort_retention row observes: its cohort period moved on by period_offset periods. -#}
-{% macro cohort_observed_period_start() %}
-cast({{ dbt.dateadd('month', 'period_offset * ' ~ months_per_grain('grain'), 'cohort_period_start') }} as date)
-{% endmacro %}

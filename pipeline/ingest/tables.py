@@ -50,6 +50,14 @@ CREATE TABLE IF NOT EXISTS ingest.changes (
 )
 """
 
+CHANGED_CUSTOMERS_DDL = """
+CREATE TABLE IF NOT EXISTS ingest.changed_customers (
+    loaded_at TIMESTAMP NOT NULL,
+    entity VARCHAR NOT NULL,
+    customer_id VARCHAR NOT NULL     -- a customer whose rows the load inserted, replaced or deleted
+)
+"""
+
 
 def raw_table_ddl(entity: Entity) -> str:
     cols = [f'"{c.name}" {c.sql_type}' for c in entity.columns]
@@ -66,3 +74,4 @@ def create_warehouse_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(MANIFEST_DDL)
     con.execute(QUARANTINE_DDL)
     con.execute(CHANGES_DDL)
+    con.execute(CHANGED_CUSTOMERS_DDL)

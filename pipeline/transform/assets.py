@@ -1,10 +1,11 @@
 """dbt models as Dagster assets: one quarterly-partitioned multi-asset, built by one `dbt build` per run.
 
 Marts tagged `partitioned` in dbt are incremental models that replace one window of quarters per run; the
-window comes from the Dagster partition (or partition range: backfills run as one dbt invocation). The other
-models (staging views, intermediate tables, per-customer marts, and the `post_marts` models that read whole
-marts) ignore the window and are rebuilt whole, so their assets carry the quarterly partitions only to share
-that one dbt process: three processes cost about 10 s more per run than one, on every nightly run.
+window comes from the Dagster partition (or partition range: backfills run as one dbt invocation). The
+per-customer intermediate models (tag `customer_scoped`) rebuild only the customers that loads changed since
+their last build. The other models (staging views, the remaining intermediate tables, per-customer marts, and
+the `post_marts` models that read whole marts) are rebuilt whole. Every asset carries the quarterly partitions
+only to share that one dbt process: three processes cost about 10 s more per run than one.
 """
 
 
@@ -20,26 +21,18 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from pipeline.lib.retries import WAREHOUSE_RETRY_POLICY, permanent_unless_transient
 from pipeline.lib.warehouse import Warehouse
-from pipeline.transform.build_state import (
-    activity_window_row,
-    fingerprint,
-    record_fingerprint,
-    record_unit_tests_passed,
-    register_window,
-    unit_tests_due,
-)
+from pipeline.transform.build_plan import BuildPlan, finish_build, plan_build
+from pipeline.transform.customer_scope import CustomerScope, record_built_through
 from pipeline.transform.dbt_cli import step_target_path
-from pipeline.transform.dbt_vars import ALL_HISTORY, dbt_vars, vars_arg, window_env
+from pipeline.transform.dbt_vars import PARTITIONED_TAG, dbt_vars, vars_arg, window_env
 from pipeline.transform.publish import build_publish_asset
 from pipeline.transform.table_facts import with_table_facts
 from pipeline.transform.unit_tests import build_unit_test_checks, invocation_evaluations
 
-PARTITIONED_TAG = "partitioned"
 # Set by whoever launches a rebuild (the nightly sensor, the CLI) to say why these quarters.
 REBUILD_REASON_TAG = "retention/rebuild_reason"
-# What a changed activity window W makes stale: the marts of every quarter and the models that read them whole.
-# One argument: dagster-dbt's argument parsing keeps only the first of several words after --select.
-HISTORY_SELECTION = f"tag:{PARTITIONED_TAG} tag:post_marts"
+# What a changed activity window W makes stale: the activity spans and everything built from them.
+HISTORY_SELECTION = "int_activity_spans+"
 
 
 @contextmanager
@@ -97,12 +90,14 @@ def build_dbt_assets(
     manifest = json.loads(project.manifest_path.read_text())
     unit_checks, unit_keys = build_unit_test_checks(manifest, translator, project, "dbt_vars")
 
-    def _invoke(context, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse, window, unit_tests, extra):
-        args = ["build", *dbt_vars.build(), *([] if unit_tests else ["--exclude-resource-type", "unit_test"])]
+    def _invoke(context, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse, plan: BuildPlan, extra):
         step = context.op_execution_context.op.name
-        with environment(window_env(window)):  # dbt.cli starts the process, which copies the environment
+        with environment(plan.env()):  # dbt.cli starts the process, which copies the environment
             invocation = dbt.cli(
-                args, context=context, raise_on_error=False, target_path=step_target_path(project.target_path, step)
+                ["build", *dbt_vars.build(), *plan.dbt_args()],
+                context=context,
+                raise_on_error=False,
+                target_path=step_target_path(project.target_path, step),
             )
         connect = functools.partial(warehouse.connect, read_only=True)
         yield from with_table_facts(invocation.stream(), invocation.manifest, connect, extra)
@@ -112,9 +107,10 @@ def build_dbt_assets(
             raise permanent_unless_transient(error)
 
     def _rebuild_history(dbt: DbtCliResource, dbt_vars: DbtVars, step: str) -> None:
-        """The marts and post-mart models over all history, with their data tests; raises if any fails."""
-        args = ["build", *dbt_vars.build(), "--exclude-resource-type", "unit_test", "--select", HISTORY_SELECTION]
-        with environment(window_env(None)):
+        """Everything the activity window W feeds, over all history and every customer, with its data tests."""
+        args = ["build", *dbt_vars.build(), "--exclude-resource-type", "unit_test", "--full-refresh",
+                "--select", HISTORY_SELECTION]
+        with environment({**window_env(None), **CustomerScope(None, None).env()}):
             invocation = dbt.cli(
                 args, manifest=manifest, raise_on_error=False, target_path=step_target_path(project.target_path, step)
             ).wait()
@@ -133,46 +129,40 @@ def build_dbt_assets(
         retry_policy=WAREHOUSE_RETRY_POLICY,
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: DbtVars, warehouse: Warehouse):
-        """Every selected dbt model in one dbt process, in dbt's order (each process spends about 5 s starting):
-        staging views and intermediate tables rebuilt whole, the quarterly marts for the run's window of quarters
-        (widened when the past requires it, see build_state.py), then the `post_marts` models rebuilt whole.
+        """Every selected dbt model in one dbt process, in dbt's order (each process spends seconds starting):
+        staging views, the per-customer models for the customers changed since their last build, the other
+        intermediate tables, the quarterly marts for the run's window of quarters (widened when the past requires
+        it), then the `post_marts` models (see build_plan.py).
 
         The activity window W is derived by dbt in the same run. If it changed, every quarter's activity is stale,
-        so the marts are rebuilt over all history in a second dbt process before anything is published."""
+        so what W feeds is rebuilt over all history in a second dbt process before anything is published."""
         step = context.op_execution_context.op.name
         window, metric_vars = context.partition_time_window, dbt_vars.metric_values()
         whole_step = context.selected_asset_keys == context.assets_def.keys
-        code = fingerprint(manifest, metric_vars, "")
+        run_id = context.run.run_id
         with warehouse.connect() as con:
-            w_before = activity_window_row(con)
             asked = (window.start.date(), window.end.date())
-            bounds, widened = register_window(con, asked, context.run.run_id, fingerprint(manifest, metric_vars, w_before))
-            unit_tests = not whole_step or unit_tests_due(con, step, code)
+            plan = plan_build(con, asked, run_id, manifest, metric_vars, step, whole_step)
         reason = context.run.tags.get(REBUILD_REASON_TAG, "quarters asked for")
-        if widened:
-            reason = f"{reason}; widened: {widened}"
-        context.log.info(f"rebuilding marts for [{bounds[0]}, {bounds[1]}): {reason}")
-        if not unit_tests:
+        if plan.reason:
+            reason = f"{reason}; widened: {plan.reason}"
+        context.log.info(f"rebuilding marts for [{plan.window[0]}, {plan.window[1]}): {reason}; {plan.scope.describe()}")
+        if not plan.unit_tests:
             context.log.info("dbt unit tests skipped: they passed on this code and these vars before")
-        facts = {"rebuilt_window": f"[{bounds[0]}, {bounds[1]})", "rebuild_reason": reason}
+        facts = {"rebuilt_window": f"[{plan.window[0]}, {plan.window[1]})", "rebuild_reason": reason}
 
         def window_facts(node: Mapping[str, Any]) -> Mapping[str, Any]:
             return facts if PARTITIONED_TAG in node.get("tags", []) else {}
 
-        yield from _invoke(context, dbt, dbt_vars, warehouse, bounds, unit_tests, window_facts)
+        yield from _invoke(context, dbt, dbt_vars, warehouse, plan, window_facts)
         with warehouse.connect() as con:
-            if unit_tests and whole_step:
-                record_unit_tests_passed(con, step, code)
-            w_after = activity_window_row(con)
-            built_from = fingerprint(manifest, metric_vars, w_after)
-            stale = bool(w_before) and w_after != w_before and bounds != ALL_HISTORY
-            if stale:
-                register_window(con, ALL_HISTORY, context.run.run_id, built_from)
-            else:
-                record_fingerprint(con, built_from)
-        if stale:
-            context.log.warning(f"activity window W changed ({w_before} -> {w_after}): rebuilding all history")
+            new_w = finish_build(con, plan, run_id, manifest, metric_vars, step, whole_step)
+        if new_w is not None:
+            context.log.warning(f"activity window W changed ({plan.activity_window} -> {new_w}): rebuilding all history")
             _rebuild_history(dbt, dbt_vars, f"{step}_history")
+            if whole_step:
+                with warehouse.connect() as con:
+                    record_built_through(con, plan.scope)
 
     assets = [dbt_models, build_publish_asset(manifest)]
     return assets, [unit_checks]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 # Defaults that mean "every period": a plain `dbt build` without a window builds all history.
 ALL_HISTORY = (dt.date(1900, 1, 1), dt.date(9999, 1, 1))
+# dbt tag of the models that replace one window of quarters per run (macros/partition_window.sql).
+PARTITIONED_TAG = "partitioned"
 
 
 # Read by macros/partition_window.sql; a `window_start` / `window_end` var (dbt unit tests) takes precedence.
@@ -27,6 +29,17 @@ def window_env(window: tuple[dt.date, dt.date] | None) -> dict[str, str]:
     if start >= end:
         raise ValueError(f"empty window: {start} .. {end}")
     return {WINDOW_ENV[0]: start.isoformat(), WINDOW_ENV[1]: end.isoformat()}
+
+
+def window_rows_sql(window: tuple[dt.date, dt.date]) -> str:
+    """The rows of a partitioned model that a build of `window` replaces, as a SQL condition on its `grain` and
+    `period_start` columns: the same rows as `in_partition_window` in macros/partition_window.sql (month and quarter
+    rows starting in the window; year rows of every year the window overlaps). Publishing copies exactly these."""
+    start, end = (day.isoformat() for day in window)
+    return (
+        f"(CASE WHEN grain = 'year' THEN period_start >= date_trunc('year', DATE '{start}') "
+        f"ELSE period_start >= DATE '{start}' END AND period_start < DATE '{end}')"
+    )
 
 
 def dbt_vars(

@@ -1,4 +1,4 @@
-{{ config(pre_hook="{{ delete_partition_window(cohort_observed_period_start()) }}") }}
+{{ config(pre_hook="{{ delete_partition_window('period_start') }}") }}
 
 with periods as (
     select grain, period_start
@@ -43,6 +43,7 @@ select
     cast(cohort_periods.grain as {{ dbt.type_string() }}) as grain,
     cohort_periods.cohort_period_start,
     cohort_periods.period_offset,
+    cohort_periods.period_start,
     cohort_periods.cohort_size,
     cast(coalesce(members.customers_active, 0) as bigint) as customers_active,
     {{ safe_percentage('coalesce(members.customers_active, 0)', 'cohort_periods.cohort_size') }}

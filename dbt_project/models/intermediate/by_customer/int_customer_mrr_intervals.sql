@@ -1,7 +1,8 @@
+-- depends_on: {{ ref('int_customers_changed') }}
 with lines as (
     select customer_id, period_start, period_end, monthly_amount
     from {{ ref('int_invoice_lines_converted') }}
-    where is_recognised and has_fx_rate
+    where is_recognised and has_fx_rate and {{ rebuilt_customers() }}
 ),
 
 changes as (

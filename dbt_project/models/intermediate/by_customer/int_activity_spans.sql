@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_customers_changed') }}
 with activity_window as (
     select activity_window_days from {{ ref('int_activity_window') }}
 ),
@@ -5,12 +6,13 @@ with activity_window as (
 order_days as (
     select distinct customer_id, ordered_on
     from {{ ref('int_orders_converted') }}
-    where is_completed
+    where is_completed and {{ rebuilt_customers() }}
 ),
 
 pieces as (
     select customer_id, valid_from as active_from, valid_to as active_to
     from {{ ref('int_customer_mrr_intervals') }}
+    where {{ rebuilt_customers() }}
     union all
     select
         order_days.customer_id,

@@ -1,17 +1,21 @@
+-- depends_on: {{ ref('int_customers_changed') }}
 with spans as (
     select customer_id, min(active_from) as first_active_day
     from {{ ref('int_activity_spans') }}
+    where {{ rebuilt_customers() }}
     group by customer_id
 ),
 
 first_mrr as (
     select customer_id, min(valid_from) as first_mrr_day
     from {{ ref('int_customer_mrr_intervals') }}
+    where {{ rebuilt_customers() }}
     group by customer_id
 ),
 
 customers as (
     select customer_id, segment from {{ ref('stg_crm__customers') }}
+    where {{ rebuilt_customers() }}
 )
 
 select

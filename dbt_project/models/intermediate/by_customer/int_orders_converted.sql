@@ -1,5 +1,7 @@
+-- depends_on: {{ ref('int_customers_changed') }}
 with orders as (
     select * from {{ ref('stg_shop__orders') }}
+    where {{ rebuilt_customers() }}
 ),
 
 rated as (

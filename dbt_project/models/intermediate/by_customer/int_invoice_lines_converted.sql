@@ -1,5 +1,7 @@
+-- depends_on: {{ ref('int_customers_changed') }}
 with lines as (
     select * from {{ ref('stg_billing__invoices') }}
+    where {{ rebuilt_customers() }}
 ),
 
 rated as (

@@ -1,0 +1,5 @@
+select
+    loaded_at,
+    entity,
+    customer_id
+from {{ source('ingest', 'changed_customers') }}
