@@ -25,6 +25,8 @@ PROJECT_DIR = REPO / "dbt_project"
 MONEY_TOLERANCE = Decimal("0.005")  # equal to the cent
 RATE_TOLERANCE = 1e-9
 LOADED_AT = dt.datetime(2025, 12, 11)
+# Every table the dbt project reads as a source: the raw tables and the customers each load changed.
+SOURCE_TABLES = (*(entity.qualified for entity in ENTITIES), "ingest.changed_customers")
 
 
 def build_raw_warehouse(landing: Path, warehouse: Path, customers: int, seed: int) -> None:
@@ -65,14 +67,14 @@ def dbt_on_duckdb(work_dir: Path, warehouse: Path) -> None:
 
 
 def export_raw_tables(warehouse: Path, out_dir: Path) -> dict[str, Path]:
-    """Every raw table as one Parquet file, keyed by its `<source>.<table>` name."""
+    """Every source table as one Parquet file, keyed by its `<source>.<table>` name."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        for entity in ENTITIES:
-            path = out_dir / f"{entity.qualified}.parquet"
-            con.execute(f"COPY (SELECT * FROM {entity.qualified}) TO '{path}' (FORMAT parquet)")
-            files[entity.qualified] = path
+        for qualified in SOURCE_TABLES:
+            path = out_dir / f"{qualified}.parquet"
+            con.execute(f"COPY (SELECT * FROM {qualified}) TO '{path}' (FORMAT parquet)")
+            files[qualified] = path
     return files
 
 
