@@ -74,8 +74,9 @@ def _check(con: duckdb.DuckDBPyConnection, entity: Entity, source: Source) -> No
     """Read the source once into CHECKED: typed rows with their first broken rule (all rows bad when the files
     lack a required column). Row ids follow the reading order: the plan has no join or sort."""
     mapping, missing = _column_mapping(entity, source.columns)
+    utc = con.execute("SELECT current_setting('TimeZone') = 'UTC'").fetchone()[0]
     sql = (rejected_rows_sql(source.relation, source.columns) if missing
-           else checked_rows_sql(entity, mapping, source.relation, source.columns))
+           else checked_rows_sql(entity, mapping, source.relation, source.columns, utc))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS {sql}", source.params)
 
 

@@ -35,6 +35,8 @@ REASONS = (
 # Dates outside these bounds are typos (3024 for 2024, 0202 for 2020), never real billing history. Fixed bounds,
 # not "after today": the same file must give the same result on every re-run.
 PLAUSIBLE_DATES = ("1900-01-01", "2100-01-01")
+# A timestamp without offset or zone name, to the microsecond.
+NAIVE_TIMESTAMP = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?"
 # Reason for every row of a file that lacks a required column (the file is also marked rejected).
 MISSING_COLUMN = "missing_column"
 DUPLICATE = "duplicate_key_in_file"
@@ -66,15 +68,34 @@ def _not_one_of(values: tuple[str, ...], typed: str) -> str:
 
 
 def _text(source: str | None) -> str:
-    """The trimmed raw text of a staged column, NULL when empty or absent from the file."""
-    return "NULL::VARCHAR" if source is None else f"NULLIF(TRIM({quote_ident(source)}), '')"
+    """The trimmed raw text of a staged column, NULL when empty or absent from the file.
+
+    TRIM removes the space and the other Unicode space separators (U+00A0, U+2000..., U+3000), no other ASCII
+    character. A value that starts and ends with an ASCII character other than the space is its own trim, so
+    only values with a space at either end or any non-ASCII character are trimmed: a third of the cost, for
+    the same result.
+    """
+    if source is None:
+        return "NULL::VARCHAR"
+    raw = quote_ident(source)
+    needs_trim = f"{raw} LIKE ' %' OR {raw} LIKE '% ' OR strlen({raw}) <> length({raw})"
+    return f"NULLIF(CASE WHEN {needs_trim} THEN TRIM({raw}) ELSE {raw} END, '')"
 
 
-def typed_expression(column: Column, text: str) -> str:
-    """SQL turning the raw text into the contract type; NULL when it does not parse."""
+def typed_expression(column: Column, text: str, utc_session: bool = False) -> str:
+    """SQL turning the raw text into the contract type; NULL when it does not parse.
+
+    Timestamps: TIMESTAMPTZ honours an explicit offset (+02:00, Z); naive values are read in the session zone
+    (UTC in the pipeline) and stored as UTC. That parse and conversion cost three times a plain TIMESTAMP
+    cast, so in a UTC session a value of the plain naive form (digits only, no offset or zone) takes the
+    plain cast, which gives it the same value.
+    """
     if column.sql_type == "TIMESTAMP":
-        # TIMESTAMPTZ honours an explicit offset (+02:00, Z); naive values are read as UTC (session zone).
-        return f"(TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC')"
+        with_zone = f"(TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC')"
+        if not utc_session:
+            return with_zone
+        return (f"CASE WHEN regexp_full_match({text}, {quote_literal(NAIVE_TIMESTAMP)}) "
+                f"THEN TRY_CAST({text} AS TIMESTAMP) ELSE {with_zone} END")
     if column.allowed:
         return f"LOWER({text})"
     if column.is_currency:
@@ -178,20 +199,23 @@ def raw_record_sql(staged_columns: list[str]) -> str:
     return "to_json(struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in staged_columns) + "))::VARCHAR"
 
 
-def checked_rows_sql(entity: Entity, source_columns: dict[str, str | None], source: str, staged_columns: list[str]) -> str:
+def checked_rows_sql(entity: Entity, source_columns: dict[str, str | None], source: str, staged_columns: list[str],
+                     utc_session: bool = False) -> str:
     """SELECT over a staged source (FILE_ORDER and text columns): typed contract columns, FILE_ORDER, RULE (the
     number of the first rule broken, NULL for a good row), RAW_VALUE and RAW (the trimmed text of the rule's
     column and the raw record, for bad rows only), and the key texts the duplicate check needs.
 
     `source_columns` maps each contract column to the staged column holding it (None when the file does not
-    have that optional column); `staged_columns` are the staged file columns, in order. The query is layered
+    have that optional column); `staged_columns` are the staged file columns, in order; `utc_session`: the
+    session time zone is UTC (see `typed_expression`). The query is layered
     so every value is trimmed and cast once (DuckDB does not share repeated expressions): texts, then typed
     values, then one CASE giving the number of the first broken rule. It has no join (see `_not_one_of`), so
     its rows keep the reading order.
     """
     rules = [(n, rule) for n, rule in enumerate(rules_of(entity), 1) if rule.condition]
     texts = ", ".join(f"{_text(source_columns.get(c.name))} AS {text_of(entity, c.name)}" for c in entity.columns)
-    typed = ", ".join(f"{typed_expression(c, text_of(entity, c.name))} AS {typed_of(entity, c.name)}" for c in entity.columns)
+    typed = ", ".join(f"{typed_expression(c, text_of(entity, c.name), utc_session)} AS {typed_of(entity, c.name)}"
+                      for c in entity.columns)
     first_broken = "CASE " + " ".join(f"WHEN {rule.condition} THEN {n}" for n, rule in rules) + " END"
     select = [f"{typed_of(entity, c.name)} AS {quote_ident(c.name)}" for c in entity.columns]
     select += [
