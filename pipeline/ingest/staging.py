@@ -119,10 +119,13 @@ def _source(files: list[LandingFile], reader_sql: str, columns: list[str]) -> So
     """The staged relation over one reader call: which file a row is from, and its columns as text."""
     staged = [c for c in columns if not _reserved(c)]
     as_text = "".join(f", CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in staged)
-    # The file name is one constant per chunk, so finding its position costs one lookup per chunk, not per row.
-    relation = f"(SELECT list_position(?, {PATH}) AS {FILE_ORDER}{as_text} FROM {reader_sql})"
+    paths = [duckdb_path(f.path) for f in files]
+    if "file_index" not in {c.lower() for c in columns}:  # DuckDB's virtual column: the file's place in the list
+        return Source(f"(SELECT CAST(file_index + 1 AS BIGINT) AS {FILE_ORDER}{as_text} FROM {reader_sql})", [paths], staged)
+    # A file column shadows it: look the file name up instead (one constant per chunk, so one lookup per chunk).
     # DuckDB reports each file by its real path, as given before the glob escapes.
-    return Source(relation, [[str(f.path) for f in files], [duckdb_path(f.path) for f in files]], staged)
+    relation = f"(SELECT list_position(?, {PATH}) AS {FILE_ORDER}{as_text} FROM {reader_sql})"
+    return Source(relation, [[str(f.path) for f in files], paths], staged)
 
 
 def _sniffing_source(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: str, parallel: bool) -> Source:

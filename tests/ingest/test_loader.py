@@ -228,3 +228,14 @@ def test_a_duplicate_keeps_its_raw_record_and_row_number(con, landing):
     assert json.loads(record)["amount"] == " 5.00" and json.loads(record)["note"] == " later "
     assert con.execute("SELECT invoice_id, _source_file, _source_row FROM billing.invoices ORDER BY 1").fetchall() == [
         ("i1", "invoices/a.csv", 1), ("i2", "invoices/b.csv", 1), ("i3", "invoices/b.csv", 3)]
+
+
+def test_a_file_column_named_file_index_does_not_mix_up_the_files(con, landing):
+    """DuckDB's virtual `file_index` column says which file of a group a row is from; a file column shadows it."""
+    for day in ("1", "2"):
+        write(landing / "invoices" / f"d{day}.csv", [INVOICE_HEADER + ",file_index",
+                                                     invoice_row(invoice=f"i{day}") + ",7", invoice_row(invoice="same") + f",{day}"])
+    results = ingest_landing(con, landing)
+    assert [(r.rows_loaded, r.error) for r in results] == [(2, None), (2, None)]
+    assert con.execute("SELECT invoice_id, _source_file, _source_row FROM billing.invoices ORDER BY rowid").fetchall() == [
+        ("i1", "invoices/d1.csv", 1), ("i2", "invoices/d2.csv", 1), ("same", "invoices/d2.csv", 2)]
