@@ -207,10 +207,10 @@ def checked_rows_sql(entity: Entity, source_columns: dict[str, str | None], sour
 
     `source_columns` maps each contract column to the staged column holding it (None when the file does not
     have that optional column); `staged_columns` are the staged file columns, in order; `utc_session`: the
-    session time zone is UTC (see `typed_expression`). The query is layered
-    so every value is trimmed and cast once (DuckDB does not share repeated expressions): texts, then typed
-    values, then one CASE giving the number of the first broken rule. It has no join (see `_not_one_of`), so
-    its rows keep the reading order.
+    session time zone is UTC (see `typed_expression`). The query is layered so every value is trimmed and
+    cast once (DuckDB does not share repeated expressions): texts, then typed values, then one CASE giving
+    the number of the first broken rule. It has no join (see `_not_one_of`), so its rows keep the reading
+    order.
     """
     rules = [(n, rule) for n, rule in enumerate(rules_of(entity), 1) if rule.condition]
     texts = ", ".join(f"{_text(source_columns.get(c.name))} AS {text_of(entity, c.name)}" for c in entity.columns)
