@@ -43,6 +43,15 @@ class Entity:
     # SQL over a row `r` of this entity: the first day whose period numbers a new or replaced row can change.
     # None: no quarterly mart reads this entity (see `changes` in loader.py and docs/orchestration.md).
     touches_from: str | None = None
+    # A SELECT of `customer_id` over `{rows}`, the new and replaced rows of this entity (with the columns
+    # `touched_customer_columns`): every customer whose derived numbers those rows can change, logged in
+    # ingest.changed_customers. None: the entity's rows concern no customer in particular.
+    touches_customers: str | None = None
+    touched_customer_columns: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
 
     @property
     def table(self) -> str:
@@ -64,10 +73,24 @@ CUSTOMER_FIRST_DAY = """(SELECT min(d) FROM (
     SELECT min(period_start) AS d FROM billing.invoices i WHERE i.customer_id = r.customer_id
     UNION ALL SELECT min(CAST(ordered_at AS DATE)) FROM shop.orders o WHERE o.customer_id = r.customer_id))"""
 
+# A row of an entity with a customer_id changes that customer's numbers (the old version of a replaced row too).
+BY_CUSTOMER = {"touches_customers": "SELECT customer_id FROM {rows}", "touched_customer_columns": ("customer_id",)}
+# A rate of currency C on day D is the as-of rate (nearest on or before) of every invoice line of currency C
+# with period_start >= D and every order of currency C ordered on or after D (dbt's join_fx_rate): their
+# customers, from the raw tables as they stand (invoices and orders load before fx_rates). Over-inclusive
+# (a later rate may take over again), never missing one.
+FX_CUSTOMERS = {
+    "touches_customers": """WITH since AS (SELECT currency, min("date") AS since FROM {rows} GROUP BY currency)
+    SELECT i.customer_id FROM billing.invoices i JOIN since s ON i.currency = s.currency AND i.period_start >= s.since
+    UNION ALL SELECT o.customer_id FROM shop.orders o JOIN since s ON o.currency = s.currency AND o.ordered_at >= s.since""",
+    "touched_customer_columns": ("currency", "date"),
+}
+
 ENTITIES: tuple[Entity, ...] = (
     Entity(
         folder="invoices",
         touches_from="r.period_start",
+        **BY_CUSTOMER,
         source="billing",
         description="Invoice lines with their service period, one row per line.",
         key=("invoice_id", "line_id"),
@@ -88,6 +111,7 @@ ENTITIES: tuple[Entity, ...] = (
     Entity(
         folder="orders",
         touches_from="CAST(r.ordered_at AS DATE)",
+        **BY_CUSTOMER,
         source="shop",
         description="Shop orders, one row per order.",
         key=("order_id",),
@@ -103,6 +127,7 @@ ENTITIES: tuple[Entity, ...] = (
     Entity(
         folder="customers",
         touches_from=CUSTOMER_FIRST_DAY,
+        **BY_CUSTOMER,
         source="crm",
         optional=True,
         description="Customer master data: name, contact, segment.",
@@ -119,6 +144,7 @@ ENTITIES: tuple[Entity, ...] = (
     Entity(
         folder="fx_rates",
         touches_from="r.date",
+        **FX_CUSTOMERS,
         source="finance",
         optional=True,
         description="Exchange rates: reporting-currency units for one unit of `currency` on `date`.",
@@ -144,6 +170,7 @@ ENTITIES: tuple[Entity, ...] = (
     Entity(
         folder="churn_feedback",
         source="crm",
+        **BY_CUSTOMER,
         optional=True,
         description="Cancellation-survey answers.",
         key=("customer_id", "submitted_at"),

@@ -1,16 +1,17 @@
-"""Reads landing files into one staged view of text columns, many files per DuckDB read.
+"""Reads a group of landing files as one relation of text columns, many files per DuckDB read.
 
 Files are grouped by reader and header (CSV: the exact first line; Parquet: the column names), so a thousand
-daily exports with the same layout are read, checked and loaded in one SQL pass instead of a thousand. The
-staged view has `_file` (path relative to the landing folder), `_row` (1-based data row in that file) and
-every column of the files as VARCHAR. It is a view over the one table the read fills, so the text of a
-large load is written once, not copied.
+daily exports with the same layout are read, checked and loaded in one SQL pass instead of a thousand. A
+group's `Source` is a relation with `_ingest_file` (the file's 1-based position in the group) and every
+column of the files as VARCHAR, in reading order (DuckDB preserves it). Nothing is materialized here: the
+check (see validation.py) reads the source once, straight into the typed table it needs, so the text of a
+large load is never stored.
 
-Row numbers come from the reading order (DuckDB preserves it), counted with a streaming `row_number() OVER ()`
-under an internal name, so a file's own columns (`rowid`, `file_row_number`, ...) can never shadow them; a
-file's rows are numbered from its first ordinal. File columns named like the staged view's own `_file` and
-`_row`, or starting with the checking query's prefix `_ingest_`, are left out: they are never contract
-columns, and extra columns are ignored anyway.
+Row numbers come from that reading order: the checked table is filled by a plan with no join or sort, so its
+row ids follow the reader, and a file's rows are numbered from its first row id (`number_rows`). A file's
+own columns (`rowid`, `file_row_number`, ...) cannot shadow them. File columns named like the quarantine
+record's own `_file` and `_row`, or starting with the checking query's prefix `_ingest_`, are left out: they
+are never contract columns, and extra columns are ignored anyway.
 
 CSV dialect sniffing costs more than parsing (it reads up to 20,480 rows of every file), so a group of plain
 files is read with the dialect sniffed from its first file (see `plain_csv_reader`).
@@ -18,22 +19,22 @@ files is read with the dialect sniffed from its first file (see `plain_csv_reade
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
 
 from pipeline.ingest.plain_csv import plain_csv_reader
-from pipeline.ingest.validation import INTERNAL, quote_ident
+from pipeline.ingest.scan import FileScan, scan_file
+from pipeline.ingest.validation import FILE_ORDER, INTERNAL, quote_ident
 
 READERS = {".csv": "csv", ".parquet": "parquet"}
-STAGED = "_ingest_staged"  # a view over READ
-READ = "_ingest_read"
-FILES = "_ingest_files"  # path, _file, batch_id, content_hash, size_bytes, file_order of the staged files
-PATH, ORDINAL = "_ingest_path", "_ingest_ordinal"  # internal columns of the read; file columns cannot clash
-RESERVED = {PATH, ORDINAL, "_file", "_row"}  # compared lower-case: DuckDB identifiers ignore case
+FILES = "_ingest_files"  # _file, batch_id, content_hash, size_bytes, file_order, first_ordinal of the group
+PATH = "_ingest_path"  # the reader's file name column; file columns cannot clash (INTERNAL prefix)
+RESERVED = {"_file", "_row"}  # compared lower-case: DuckDB identifiers ignore case
 CSV_OPTIONS = f"header = true, all_varchar = true, null_padding = true, filename = '{PATH}'"
-GZIP_MAGIC = b"\x1f\x8b"
 # DuckDB expands glob patterns in every path it reads; a character class matches each of these literally.
 GLOB_ESCAPES = str.maketrans({"*": "[*]", "?": "[?]", "[": "[[]"})
 
@@ -49,10 +50,24 @@ class LandingFile:
     rel: str  # relative to the landing folder, posix separators
     content_hash: str
     batch_id: int
+    scan: FileScan | None = None  # from the read that hashed the file; read again when absent or incomplete
 
     @property
     def reader(self) -> str:
         return READERS[self.path.suffix.lower()]
+
+    @cached_property
+    def facts(self) -> FileScan:
+        return self.scan if self.scan and self.scan.complete else scan_file(self.path)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A group's files as one relation: FILE_ORDER, then every staged column as VARCHAR, in reading order."""
+
+    relation: str  # a parenthesised SELECT with `?` placeholders for `params`
+    params: list
+    columns: list[str]  # the staged columns, in file order
 
 
 class FileRejected(Exception):
@@ -62,8 +77,7 @@ class FileRejected(Exception):
 def layout_key(con: duckdb.DuckDBPyConnection, file: LandingFile) -> tuple[str, str]:
     """Files with equal keys can be read together: same reader, same header."""
     if file.reader == "csv":
-        with file.path.open("rb") as handle:
-            return ("csv", handle.readline(1 << 16).hex())
+        return ("csv", file.facts.header.hex())
     try:
         names = con.execute("SELECT name FROM parquet_schema(?) WHERE num_children IS NULL", [duckdb_path(file.path)]).fetchall()
     except duckdb.Error:
@@ -88,78 +102,95 @@ def group_by_layout(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) ->
     return groups
 
 
-def _read_sql(reader: str, encoding: str, parallel: bool) -> str:
-    """The sniffing reader: every file's dialect detected on its own."""
-    if reader == "csv":
-        return f"read_csv(?, {CSV_OPTIONS}, encoding = '{encoding}', parallel = {str(parallel).lower()})"
-    return f"read_parquet(?, filename = '{PATH}')"
-
-
-def _is_blank(path: Path) -> bool:
-    """Nothing but whitespace in the file; stops reading at the first other byte."""
-    with path.open("rb") as handle:
-        return not any(chunk.strip() for chunk in iter(lambda: handle.read(1 << 16), b""))
-
-
 def _check_readable(file: LandingFile) -> None:
     """Reject, with a clear message, files that DuckDB would read as something they are not."""
-    if _is_blank(file.path):  # blank lines alone would be read as rows of a file without the header
+    facts = file.facts
+    if facts.blank:  # blank lines alone would be read as rows of a file without the header
         raise FileRejected(f"{file.rel}: the file is empty (no header, no rows)")
-    with file.path.open("rb") as handle:
-        start = handle.read(len(GZIP_MAGIC))
-    if file.reader == "csv" and start == GZIP_MAGIC:
+    if file.reader == "csv" and facts.gzip:
         raise FileRejected(f"{file.rel}: the file is gzip-compressed, not a plain CSV: decompress it and land it again")
-
-
-def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: str = "utf-8", parallel: bool = True) -> list[str]:
-    """Stage the files (all of one layout) into STAGED, and list them in FILES; returns their column names.
-
-    `encoding` and `parallel` are CSV options for the file-by-file retries (Latin-1 exports, quoted line breaks).
-    """
-    for file in files:
-        _check_readable(file)
-    drop_staged(con)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {FILES} AS SELECT * FROM (SELECT unnest(?) AS path, unnest(?) AS _file, "
-        "unnest(?)::BIGINT AS batch_id, unnest(?) AS content_hash, unnest(?)::BIGINT AS size_bytes, "
-        "generate_subscripts(?, 1) AS file_order)",
-        [[str(f.path) for f in files], [f.rel for f in files], [f.batch_id for f in files],
-         [f.content_hash for f in files], [f.path.stat().st_size for f in files], [f.rel for f in files]],
-    )
-    reader = files[0].reader
-    paths = [duckdb_path(f.path) for f in files]  # the reader reports the real path, as FILES has it
-    plain = None
-    if reader == "csv" and encoding == "utf-8" and parallel:
-        plain = plain_csv_reader(con, [f.path for f in files], paths[0], PATH)
-    try:
-        _read(con, plain or _read_sql(reader, encoding, parallel), paths)
-    except duckdb.Error:
-        if plain is None:
-            raise
-        _read(con, _read_sql(reader, encoding, parallel), paths)  # not so plain after all: sniff every file
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {FILES} AS SELECT f.*, coalesce(o.first_ordinal, 1) AS first_ordinal "
-        f"FROM {FILES} f LEFT JOIN (SELECT {PATH} AS path, min({ORDINAL}) AS first_ordinal FROM {READ} GROUP BY 1) o "
-        "USING (path)"
-    )
-    columns = [r[0] for r in con.execute(f"DESCRIBE {READ}").fetchall() if not _reserved(r[0])]
-    as_text = "".join(f", CAST(r.{quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {STAGED} AS SELECT f._file, r.{ORDINAL} - f.first_ordinal + 1 AS _row{as_text} "
-        f"FROM {READ} r JOIN {FILES} f ON f.path = r.{PATH}"
-    )
-    return columns
 
 
 def _reserved(name: str) -> bool:
     return name.lower() in RESERVED or name.lower().startswith(INTERNAL)
 
 
-def _read(con: duckdb.DuckDBPyConnection, read_sql: str, paths: list[str]) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {READ} AS SELECT row_number() OVER () AS {ORDINAL}, * FROM {read_sql}", [paths])
+def _source(files: list[LandingFile], reader_sql: str, columns: list[str]) -> Source:
+    """The staged relation over one reader call: which file a row is from, and its columns as text."""
+    staged = [c for c in columns if not _reserved(c)]
+    as_text = "".join(f", CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in staged)
+    paths = [duckdb_path(f.path) for f in files]
+    if "file_index" not in {c.lower() for c in columns}:  # DuckDB's virtual column: the file's place in the list
+        return Source(f"(SELECT CAST(file_index + 1 AS BIGINT) AS {FILE_ORDER}{as_text} FROM {reader_sql})", [paths], staged)
+    # A file column shadows it: look the file name up instead (one constant per chunk, so one lookup per chunk).
+    # DuckDB reports each file by its real path, as given before the glob escapes.
+    relation = f"(SELECT list_position(?, {PATH}) AS {FILE_ORDER}{as_text} FROM {reader_sql})"
+    return Source(relation, [[str(f.path) for f in files], paths], staged)
 
 
-def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
-    """Free the staged text once a group is loaded (the view goes first: it depends on the table)."""
-    con.execute(f"DROP VIEW IF EXISTS {STAGED}")
-    con.execute(f"DROP TABLE IF EXISTS {READ}")
+def _sniffing_source(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: str, parallel: bool) -> Source:
+    """Every file's dialect detected on its own (CSV), or Parquet with its own types."""
+    if files[0].reader == "csv":
+        reader_sql = f"read_csv(?, {CSV_OPTIONS}, encoding = '{encoding}', parallel = {str(parallel).lower()})"
+    else:
+        reader_sql = f"read_parquet(?, filename = '{PATH}')"
+    described = con.execute(f"DESCRIBE SELECT * FROM {reader_sql}", [[duckdb_path(f.path) for f in files]]).fetchall()
+    return _source(files, reader_sql, [row[0] for row in described if row[0] != PATH])
+
+
+def _plain_source(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> Source | None:
+    if not all(f.facts.plain for f in files):
+        return None
+    plain = plain_csv_reader(con, duckdb_path(files[0].path), PATH)
+    return _source(files, *plain) if plain else None
+
+
+def _list_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {FILES} AS SELECT * FROM (SELECT unnest(?) AS _file, "
+        "unnest(?)::BIGINT AS batch_id, unnest(?) AS content_hash, unnest(?)::BIGINT AS size_bytes, "
+        "generate_subscripts(?, 1) AS file_order, NULL::BIGINT AS first_ordinal)",
+        [[f.rel for f in files], [f.batch_id for f in files], [f.content_hash for f in files],
+         [f.path.stat().st_size for f in files], [f.rel for f in files]],
+    )
+
+
+def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], read: Callable[[Source], None],
+          encoding: str = "utf-8", parallel: bool = True) -> Source:
+    """List the files (all of one layout) in FILES and have `read` read them; returns the source it read.
+
+    `read` gets the plain reader first where the files allow it, and the sniffing reader when that fails.
+    `encoding` and `parallel` are CSV options for the file-by-file retries (Latin-1 exports, quoted line breaks).
+    """
+    for file in files:
+        _check_readable(file)
+    _list_files(con, files)
+    if files[0].reader == "csv" and encoding == "utf-8" and parallel:
+        plain = _plain_source(con, files)
+        if plain is not None:
+            try:
+                read(plain)
+                return plain
+            except duckdb.Error:
+                pass  # not so plain after all: sniff every file
+    source = _sniffing_source(con, files, encoding, parallel)
+    read(source)
+    return source
+
+
+def number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Record each file's first row id in `table` (filled in reading order): row n of a file is that id + n - 1."""
+    con.execute(
+        f"UPDATE {FILES} f SET first_ordinal = o.first FROM (SELECT {FILE_ORDER} AS file_order, min(rowid) AS first "
+        f"FROM {table} GROUP BY 1) o WHERE f.file_order = o.file_order"
+    )
+
+
+def file_lists(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[int], list[int]]:
+    """Paths, batch ids and first row ids of the group, by file order: constant lookups instead of a join."""
+    rows = con.execute(f"SELECT _file, batch_id, coalesce(first_ordinal, 0) FROM {FILES} ORDER BY file_order").fetchall()
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+def drop_files(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {FILES}")

@@ -1,5 +1,5 @@
 """DDL for the warehouse tables that ingest owns: one raw table per landing entity, the manifest, the quarantine, and the
-log of which days each load touched.
+logs of which days and which customers each load touched.
 
 The raw tables always exist (empty when their folder is absent), so dbt sources and every downstream asset
 work for a business that has only invoices or only orders.
@@ -55,6 +55,15 @@ CREATE TABLE IF NOT EXISTS ingest.changed_customers (
     loaded_at TIMESTAMP NOT NULL,
     entity VARCHAR NOT NULL,
     customer_id VARCHAR NOT NULL     -- a customer whose rows the load inserted, replaced or deleted
+)
+"""
+
+
+CHANGED_CUSTOMERS_DDL = """
+CREATE TABLE IF NOT EXISTS ingest.changed_customers (
+    loaded_at TIMESTAMP NOT NULL,    -- the load (group of files) that changed them, as in ingest.changes
+    entity VARCHAR NOT NULL,
+    customer_id VARCHAR NOT NULL     -- a customer whose derived numbers the load's new or replaced rows can change
 )
 """
 

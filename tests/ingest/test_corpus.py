@@ -345,17 +345,17 @@ def test_a_broken_file_does_not_break_a_later_run(con, landing):
 def test_a_file_that_cannot_be_opened_is_reported_and_tried_again(con, landing, monkeypatch):
     """No read permission (chmod cannot show it when the tests run as root, so opening is made to fail)."""
     land(landing, {"invoices/locked.csv": invoices(invoice_row()), "invoices/ok.csv": invoices(invoice_row(invoice="i2"))})
-    real_hash = loader.file_hash
+    real_scan = loader.scan_file
 
-    def locked(path: Path) -> str:
+    def locked(path: Path, details: bool = True):
         if path.name == "locked.csv":
             raise PermissionError(13, "Permission denied", str(path))
-        return real_hash(path)
+        return real_scan(path, details)
 
-    monkeypatch.setattr(loader, "file_hash", locked)
+    monkeypatch.setattr(loader, "scan_file", locked)
     results = {r.path: r for r in ingest_landing(con, landing)}
     assert results["invoices/locked.csv"].error == "invoices/locked.csv: cannot be opened: Permission denied"
     assert results["invoices/ok.csv"].rows_loaded == 1
-    monkeypatch.setattr(loader, "file_hash", real_hash)
+    monkeypatch.setattr(loader, "scan_file", real_scan)
     results = {r.path: r for r in ingest_landing(con, landing)}
     assert (results["invoices/locked.csv"].rows_loaded, results["invoices/ok.csv"].skipped) == (1, True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pipeline.ingest.loader import ingest_landing
@@ -210,3 +212,30 @@ def test_one_unreadable_file_does_not_stop_the_others_of_its_layout(con, landing
     ]
     assert con.execute("SELECT order_id FROM shop.orders ORDER BY 1").fetchall() == [("o01",), ("o03",)]
     assert broken.exists()
+
+
+def test_a_duplicate_keeps_its_raw_record_and_row_number(con, landing):
+    """Duplicates are found after the read, which keeps raw records of bad rows only: theirs is read again."""
+    write(landing / "invoices" / "a.csv", [INVOICE_HEADER + ",note", invoice_row() + ",first"])
+    write(landing / "invoices" / "b.csv", [INVOICE_HEADER + ",note", invoice_row(invoice="i2") + ",x",
+                                           invoice_row(invoice=" i2 ", amount=" 5.00") + ", later ", invoice_row(invoice="i3") + ",y"])
+    ingest_landing(con, landing)
+    [(row, column, raw, record)] = con.execute(
+        'SELECT row_number, "column", raw_value, raw_record FROM ingest.quarantine').fetchall()
+    assert (row, column, raw) == (2, "line_id", "1")
+    assert list(json.loads(record).items())[:6] == [("_file", "invoices/b.csv"), ("_row", 2), ("invoice_id", " i2 "),
+                                                    ("line_id", "1"), ("customer_id", "c1"), ("subscription_id", "s1")]
+    assert json.loads(record)["amount"] == " 5.00" and json.loads(record)["note"] == " later "
+    assert con.execute("SELECT invoice_id, _source_file, _source_row FROM billing.invoices ORDER BY 1").fetchall() == [
+        ("i1", "invoices/a.csv", 1), ("i2", "invoices/b.csv", 1), ("i3", "invoices/b.csv", 3)]
+
+
+def test_a_file_column_named_file_index_does_not_mix_up_the_files(con, landing):
+    """DuckDB's virtual `file_index` column says which file of a group a row is from; a file column shadows it."""
+    for day in ("1", "2"):
+        write(landing / "invoices" / f"d{day}.csv", [INVOICE_HEADER + ",file_index",
+                                                     invoice_row(invoice=f"i{day}") + ",7", invoice_row(invoice="same") + f",{day}"])
+    results = ingest_landing(con, landing)
+    assert [(r.rows_loaded, r.error) for r in results] == [(2, None), (2, None)]
+    assert con.execute("SELECT invoice_id, _source_file, _source_row FROM billing.invoices ORDER BY rowid").fetchall() == [
+        ("i1", "invoices/d1.csv", 1), ("i2", "invoices/d2.csv", 1), ("same", "invoices/d2.csv", 2)]

@@ -9,8 +9,9 @@ import pytest
 
 from pipeline.ingest import staging
 from pipeline.ingest.loader import ingest_landing
-from pipeline.ingest.plain_csv import is_plain, plain_csv_reader
-from pipeline.ingest.staging import STAGED, LandingFile, stage
+from pipeline.ingest.plain_csv import plain_csv_reader
+from pipeline.ingest.scan import scan_file
+from pipeline.ingest.staging import LandingFile, Source, stage
 from tests.ingest.conftest import INVOICE_HEADER, invoice_row, write
 
 
@@ -28,7 +29,7 @@ from tests.ingest.conftest import INVOICE_HEADER, invoice_row, write
 def test_is_plain(tmp_path, content, plain):
     path = tmp_path / "f.csv"
     path.write_bytes(content)
-    assert is_plain(path) is plain
+    assert scan_file(path).plain is plain
 
 
 GROUPS = {
@@ -44,6 +45,7 @@ GROUPS = {
 
 
 def _staged(con, tmp_path, lines_per_file, sniff_only: bool, monkeypatch) -> list[tuple]:
+    """The staged rows in reading order (file position first), as the check reads them."""
     files = []
     for n, lines in enumerate(lines_per_file):
         path = tmp_path / f"{'sniffed' if sniff_only else 'plain'}{n}.csv"
@@ -51,13 +53,18 @@ def _staged(con, tmp_path, lines_per_file, sniff_only: bool, monkeypatch) -> lis
         files.append(LandingFile(path, f"x/{n}.csv", "hash", n + 1))
     if sniff_only:
         monkeypatch.setattr(staging, "plain_csv_reader", lambda *args: None)
+    rows: list[tuple] = []
+
+    def read(source: Source) -> None:
+        rows[:] = con.execute(f"SELECT * FROM {source.relation}", source.params).fetchall()
+
     try:
-        stage(con, files)
+        stage(con, files, read)
     except Exception as exc:  # both readers must then fail alike
         return [type(exc).__name__]
     finally:
         monkeypatch.undo()
-    return con.execute(f"SELECT * FROM {STAGED} ORDER BY _file, _row").fetchall()
+    return rows
 
 
 @pytest.mark.parametrize("name", GROUPS)
@@ -70,8 +77,14 @@ def test_plain_reader_stages_what_the_sniffing_reader_stages(con, tmp_path, monk
 def test_plain_files_skip_sniffing_and_others_do_not(con, tmp_path):
     plain = write(tmp_path / "a.csv", [INVOICE_HEADER, invoice_row()])
     quoted = write(tmp_path / "b.csv", [INVOICE_HEADER, invoice_row(invoice='"i,1"')])
-    assert "auto_detect = false" in plain_csv_reader(con, [plain], str(plain), "_path")
-    assert plain_csv_reader(con, [plain, quoted], str(plain), "_path") is None
+    reader, columns = plain_csv_reader(con, str(plain), "_path")
+    assert "auto_detect = false" in reader and columns == INVOICE_HEADER.split(",")
+    relations = []
+    for group in ([plain], [plain, quoted]):
+        files = [LandingFile(path, path.name, "hash", n) for n, path in enumerate(group, 1)]
+        stage(con, files, lambda source: relations.append(source.relation))
+    assert "auto_detect = false" in relations[0]
+    assert "auto_detect = false" not in relations[1]
 
 
 def test_bad_values_in_a_many_file_group_keep_file_row_column_and_reason(con, landing):
