@@ -52,15 +52,6 @@ CREATE TABLE IF NOT EXISTS ingest.changes (
 
 CHANGED_CUSTOMERS_DDL = """
 CREATE TABLE IF NOT EXISTS ingest.changed_customers (
-    loaded_at TIMESTAMP NOT NULL,
-    entity VARCHAR NOT NULL,
-    customer_id VARCHAR NOT NULL     -- a customer whose rows the load inserted, replaced or deleted
-)
-"""
-
-
-CHANGED_CUSTOMERS_DDL = """
-CREATE TABLE IF NOT EXISTS ingest.changed_customers (
     loaded_at TIMESTAMP NOT NULL,    -- the load (group of files) that changed them, as in ingest.changes
     entity VARCHAR NOT NULL,
     customer_id VARCHAR NOT NULL     -- a customer whose derived numbers the load's new or replaced rows can change
