@@ -12,6 +12,7 @@ import duckdb
 
 from pipeline.lib.partitions import quarter_start
 from pipeline.lib.warm import import_in_background
+from pipeline.orchestration.errors import PipelineFailed
 from pipeline.orchestration.nightly import planned_rebuild
 from pipeline.orchestration.tags import CLI_TAG, rebuild_tags
 from pipeline.quality.gx_run import GX_MODULES, no_usage_statistics
@@ -19,10 +20,6 @@ from pipeline.quality.gx_run import GX_MODULES, no_usage_statistics
 AFTER_DBT_MODULES = ("pipeline.value.bgnbd", "pipeline.reporting.charts")
 # Step-level INFO lines (progress, dbt commands) on the console; Dagster's DEBUG event stream stays in the run log.
 CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-
-
-class PipelineFailed(RuntimeError):
-    """A run failed; the message names the run and the failing steps."""
 
 
 @dataclass(frozen=True)
