@@ -97,7 +97,10 @@ def _validate(
 
 def _nothing_new(batches: results.Batches, total: int) -> dg.AssetCheckResult:
     """No row arrived since the last accepted validation: nothing to validate, nothing stored."""
-    note = f"no rows loaded since batch {batches.after}, which an earlier validation accepted"
+    if batches.after is None:
+        note = "the table has no rows yet"
+    else:
+        note = f"no rows loaded since batch {batches.after}, which an earlier validation accepted"
     return dg.AssetCheckResult(
         passed=True,
         metadata={"evaluated_rows": 0, "table_rows": total, "new_rows": 0, "note": note, "skipped": False},

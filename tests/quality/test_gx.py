@@ -182,6 +182,7 @@ def test_empty_raw_tables_pass(tmp_path):
     results = evaluate(raw, path)
     assert len(results) == len(RAW_SUITES) == 6
     assert all(e.passed and meta(e, "evaluated_rows") == 0 for e in results.values())
+    assert {meta(e, "note") for e in results.values()} == {"the table has no rows yet"}
 
 
 def test_timestamps_go_to_gx_in_nanoseconds_unless_a_value_is_out_of_that_range():
