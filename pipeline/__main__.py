@@ -1,5 +1,3 @@
-import sys
+from pipeline.cli import entry_point
 
-from pipeline.cli import main
-
-sys.exit(main())
+entry_point()

@@ -1,4 +1,8 @@
-"""`retention sample-data | run | nightly | demo | report | bench`: the command line, a thin shell."""
+"""`retention sample-data | run | nightly | demo | report | bench`: the command line, a thin shell.
+
+Nothing slow is imported at module level: `run` starts the dbt parse a fresh warehouse needs before it imports
+Dagster and dagster-dbt, so the two overlap (see pipeline/transform/parse.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.orchestration.runner import PipelineFailed
+from pipeline.lib.process import exit_now, loading_without_gc
+from pipeline.orchestration.errors import PipelineFailed
 from pipeline.settings import Settings, SettingsError
 
 UI_HINT = "Open the Dagster UI: ./dev ui   (then http://127.0.0.1:3000; runs of `retention run` show there)"
@@ -34,23 +39,33 @@ def cmd_sample_data(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    import dagster as dg
+    from pipeline.transform.dbt_vars import settings_vars, vars_arg
+    from pipeline.transform.parse import start_parse
 
-    from pipeline.lib.definitions_builder import build_definitions
-    from pipeline.lib.partitions import parse_period
-    from pipeline.orchestration.runner import run_nightly, run_pipeline
-    from pipeline.reporting.summary import summary_lines
+    with start_parse(settings.dbt_project_dir, vars_arg(settings_vars(settings))) as parse, loading_without_gc():
+        from pipeline.quality import gx_process
 
-    period_from = parse_period(args.period_from) if args.period_from else None
-    period_to = parse_period(args.period_to) if args.period_to else None
-    defs = build_definitions(settings)
-    instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
-    with instance:
-        if getattr(args, "nightly", False):
-            runs = run_nightly(defs, instance)
-        else:
-            connect = lambda: duckdb.connect(str(settings.warehouse), read_only=True)  # noqa: E731
-            runs = run_pipeline(defs, instance, connect, period_from, period_to)
+        gx_process.start()  # before anything starts a thread: see gx_process.py
+        import dagster as dg
+
+        from pipeline.lib.definitions_builder import build_definitions
+        from pipeline.lib.partitions import parse_period
+        from pipeline.orchestration.runner import run_nightly, run_pipeline
+        from pipeline.reporting.summary import summary_lines
+
+        period_from = parse_period(args.period_from) if args.period_from else None
+        period_to = parse_period(args.period_to) if args.period_to else None
+        defs = build_definitions(settings, parse)
+        instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
+    try:
+        with instance:
+            if getattr(args, "nightly", False):
+                runs = run_nightly(defs, instance)
+            else:
+                connect = lambda: duckdb.connect(str(settings.warehouse), read_only=True)  # noqa: E731
+                runs = run_pipeline(defs, instance, connect, period_from, period_to)
+    finally:
+        gx_process.stop()
     print()
     if len(runs) == 1:
         print("Ingest loaded nothing new: no quarter rebuilt.")
@@ -145,5 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def entry_point() -> None:
+    """`retention` and `python -m pipeline`: main() in a process of its own, which ends without teardown."""
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry_point()

@@ -14,21 +14,19 @@ from pipeline.reporting.assets import ReportSettings, retention_report
 from pipeline.settings import Settings
 from pipeline.transform.assets import DbtVars, build_dbt_assets
 from pipeline.transform.dbt_cli import DbtCli
+from pipeline.transform.dbt_vars import settings_vars
+from pipeline.transform.parse import Parse
 from pipeline.transform.project import dbt_executable, load_dbt_project
 from pipeline.value.at_risk_asset import RiskSettings, at_risk_customers
 from pipeline.value.exports import Exports, outreach_exports
 from pipeline.value.purchase_model import purchase_model
 
 
-def build_definitions(settings: Settings) -> dg.Definitions:
+def build_definitions(settings: Settings, parse: Parse | None = None) -> dg.Definitions:
+    """Everything Dagster loads. `parse` is a `dbt parse` already started for these settings (see parse.py)."""
     warehouse_path = str(settings.warehouse.resolve())
-    dbt_vars = DbtVars(
-        warehouse_path=warehouse_path,
-        reporting_currency=settings.reporting_currency,
-        activity_window_days=settings.activity_window_days,
-        duckdb_memory_limit=settings.duckdb_memory_limit,
-    )
-    project = load_dbt_project(settings.dbt_project_dir, dbt_vars.build())
+    dbt_vars = DbtVars(**settings_vars(settings))
+    project = load_dbt_project(settings.dbt_project_dir, dbt_vars.build(), parse)
     partitions_def = quarterly_partitions(settings.start)
     dbt_assets, dbt_checks = build_dbt_assets(project, partitions_def)
     build = build_job(dbt_checks)

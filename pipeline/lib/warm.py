@@ -2,10 +2,13 @@
 
 Great Expectations takes about 3 s to import and is first needed by the checks that follow the ingest; the
 ingest spends most of its time inside DuckDB, which releases the GIL, so the import costs nothing there.
+The imported modules live as long as the process, so they are frozen for the garbage collector once loaded
+(see process.py): otherwise every later full collection walks them again.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import threading
 
@@ -20,6 +23,7 @@ def import_in_background(*modules: str) -> threading.Thread:
                 importlib.import_module(module)
             except Exception:  # reported again, with its traceback, by the import that needs the module
                 pass
+        gc.freeze()
 
     thread = threading.Thread(target=load, name="import-in-background", daemon=True)
     thread.start()

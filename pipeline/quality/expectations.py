@@ -48,6 +48,9 @@ class Suite:
     order_by: str  # deterministic row order when the whole table fits in the sample
     build: Callable[[Params], list[Expect]] = field(repr=False)
     description: str = ""
+    # Raw tables: validate only the rows of ingest batches (`_batch_id`) no earlier validation accepted, since
+    # older rows were validated when they arrived; marts are small and rebuilt, so they are validated whole.
+    by_batch: bool = False
 
     def columns(self, params: Params) -> list[str]:
         return sorted(set().union(*(e.columns for e in self.build(params))))
@@ -167,20 +170,28 @@ def cohort_retention(_: Params) -> list[Expect]:
     ]
 
 
+def raw_suite(
+    source: str, table: str, order_by: str, build: Callable[[Params], list[Expect]], description: str
+) -> Suite:
+    return Suite("landed_rows_are_plausible", (source, table), f"{source}.{table}", order_by, build, description,
+                 by_batch=True)
+
+
 RAW_SUITES = (
-    Suite("landed_rows_are_plausible", ("billing", "invoices"), "billing.invoices", "invoice_id, line_id", invoices,
-          "Keys present and unique, statuses and currencies valid, period_end after period_start, issued_at not in "
-          "the future, amounts plausible."),
-    Suite("landed_rows_are_plausible", ("shop", "orders"), "shop.orders", "order_id", orders,
-          "Keys present and unique, statuses and currencies valid, ordered_at not in the future, amounts plausible."),
-    Suite("landed_rows_are_plausible", ("crm", "customers"), "crm.customers", "customer_id", customers,
-          "customer_id present and unique, created_at not in the future."),
-    Suite("landed_rows_are_plausible", ("crm", "churn_feedback"), "crm.churn_feedback", "customer_id, submitted_at",
-          churn_feedback, "Keys present and unique, submitted_at not in the future."),
-    Suite("landed_rows_are_plausible", ("finance", "fx_rates"), "finance.fx_rates", "date, currency", fx_rates,
-          "One rate per day and currency, ISO currency codes, rates plausible."),
-    Suite("landed_rows_are_plausible", ("marketing", "acquisition_costs"), "marketing.acquisition_costs",
-          "period_start, channel", acquisition_costs, "One amount per period and channel, amounts plausible."),
+    raw_suite("billing", "invoices", "invoice_id, line_id", invoices,
+              "Keys present and unique, statuses and currencies valid, period_end after period_start, issued_at "
+              "not in the future, amounts plausible."),
+    raw_suite("shop", "orders", "order_id", orders,
+              "Keys present and unique, statuses and currencies valid, ordered_at not in the future, amounts "
+              "plausible."),
+    raw_suite("crm", "customers", "customer_id", customers,
+              "customer_id present and unique, created_at not in the future."),
+    raw_suite("crm", "churn_feedback", "customer_id, submitted_at", churn_feedback,
+              "Keys present and unique, submitted_at not in the future."),
+    raw_suite("finance", "fx_rates", "date, currency", fx_rates,
+              "One rate per day and currency, ISO currency codes, rates plausible."),
+    raw_suite("marketing", "acquisition_costs", "period_start, channel", acquisition_costs,
+              "One amount per period and channel, amounts plausible."),
 )
 
 MART_SUITES = (

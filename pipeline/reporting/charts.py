@@ -145,9 +145,9 @@ def cohort_heatmap(cohorts: pd.DataFrame) -> bytes:
         fig, (ax,) = _figure(height=max(3.0, 0.32 * len(grid) + 1.4))
         ax.set_title(title, loc="left", fontweight="bold")
         image = ax.imshow(grid.to_numpy(), cmap="Blues", vmin=0, vmax=100, aspect="auto")
-        for (row, col), value in _cells(grid):
+        for (row, col), value in _cells(grid):  # inside the axes: the layout need not measure hundreds of them
             ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
-                    color="white" if value > 60 else "#111827")
+                    color="white" if value > 60 else "#111827", in_layout=False)
         ax.set_xticks(range(len(grid.columns)), [str(c) for c in grid.columns])
         ax.set_yticks(range(len(grid)), [f"{pd.Timestamp(c):%Y-%m} (n={int(n)})" for c, n in sizes.items()])
         ax.set_xlabel("months since the cohort started")

@@ -13,6 +13,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from pipeline.settings import Settings
+
 # Defaults that mean "every period": a plain `dbt build` without a window builds all history.
 ALL_HISTORY = (dt.date(1900, 1, 1), dt.date(9999, 1, 1))
 # dbt tag of the models that replace one window of quarters per run (macros/partition_window.sql).
@@ -57,6 +59,13 @@ def dbt_vars(
     if activity_window_days is not None:
         result["activity_window_days"] = activity_window_days
     return result
+
+
+def settings_vars(settings: Settings) -> dict[str, object]:
+    """The vars of a deployment's `Settings`: what the `dbt_vars` resource holds and the load-time parse uses."""
+    return dbt_vars(
+        settings.warehouse, settings.reporting_currency, settings.activity_window_days, settings.duckdb_memory_limit
+    )
 
 
 def vars_arg(values: dict[str, object]) -> list[str]:

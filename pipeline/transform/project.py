@@ -2,62 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from pipeline.transform.dbt_cli import DbtCli
+from pipeline.transform.parse import SOURCE_DIGEST, Parse, dbt_executable, source_digest, start_parse
+
+__all__ = ["SOURCE_DIGEST", "dbt_executable", "load_dbt_project", "source_digest"]
 
 
-def dbt_executable() -> str:
-    """dbt from this interpreter's environment, whether or not the virtualenv is activated."""
-    return str(Path(sys.executable).with_name("dbt"))
+def load_dbt_project(project_dir: Path, vars_args: Sequence[str] = (), started: Parse | None = None) -> DbtProject:
+    """The DbtProject with a manifest.json parsed from the files as they are now, with these vars.
 
-
-SOURCE_DIGEST = "source_digest.txt"  # beside manifest.json: the digest of the files it was parsed from
-GENERATED = {"target", "logs", "dbt_packages"}
-
-
-def source_digest(project_dir: Path) -> str:
-    """sha256 over every file of the dbt project that dbt reads (models, macros, YAML, profiles)."""
-    digest = hashlib.sha256()
-    for relative in sorted(_source_files(project_dir)):
-        digest.update(relative.encode() + b"\0" + (project_dir / relative).read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _source_files(project_dir: Path) -> list[str]:
-    """Paths relative to the project, skipping the generated folders without walking them (target/ holds one
-    folder of artifacts per dbt invocation: tens of thousands of files)."""
-    files = []
-    for folder, subfolders, names in os.walk(project_dir):
-        relative = Path(folder).relative_to(project_dir)
-        if relative == Path("."):
-            subfolders[:] = [d for d in subfolders if d not in GENERATED]
-        files.extend((relative / name).as_posix() for name in names)
-    return files
-
-
-def load_dbt_project(project_dir: Path, vars_args: Sequence[str] = ()) -> DbtProject:
-    """The DbtProject with a manifest.json parsed from the files as they are now.
-
-    `dbt parse` takes seconds, so it runs only when the manifest is missing or when any project file changed since
-    it was parsed (a digest is kept beside it), and with the `--vars` every invocation will pass, so each
-    `dbt build` can reuse this parse instead of parsing the project again. That keeps `dagster dev` reloads and
-    every `retention` run on current models without paying for a parse each time. dagster-dbt's own preparer is
-    not used: it looks for dbt on PATH, which an unactivated virtualenv does not provide, and runs `dbt deps`,
-    which offline machines cannot.
+    `dbt parse` takes seconds, so it runs only when the manifest is missing or when any project file or the vars
+    changed since it was parsed (see parse.py). That keeps `dagster dev` reloads and every `retention` run on
+    current models without paying for a parse each time. `started` is a parse begun earlier (`retention run`
+    starts it before its imports); one for another project or other vars is waited for and not used.
     """
-    project = DbtProject(project_dir=project_dir.resolve())
-    recorded = project.manifest_path.parent / SOURCE_DIGEST
-    current = " ".join([source_digest(project.project_dir), *vars_args])
-    fresh = project.manifest_path.exists() and recorded.exists() and recorded.read_text() == current
-    if not fresh:
-        resource = DbtCli(project_dir=project, dbt_executable=dbt_executable())
-        resource.cli(["parse", "--quiet", *vars_args], target_path=project.target_path).wait()
-        recorded.write_text(current)
-    return project
+    if started is None or not started.matches(project_dir, vars_args):
+        if started is not None:
+            started.wait()
+        started = start_parse(project_dir, vars_args)
+    started.wait()
+    return DbtProject(project_dir=project_dir.resolve())

@@ -97,7 +97,8 @@ def _quality_rows(con: duckdb.DuckDBPyConnection, failing_suite: bool) -> None:
     con.execute(VALIDATION_DDL)
     retention_failed = "ExpectColumnValuesToBeBetween(churn_rate)" if failing_suite else None
     con.executemany(
-        "INSERT INTO quality.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)",
+        "INSERT INTO quality.validation_results (run_id, check_name, asset_key, success, evaluated, unexpected, "
+        "validated_at, result_json, table_rows, failed_expectations) VALUES (?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)",
         [
             ("r1", "landed_rows_are_plausible", "billing/invoices", False, 50, 2, "2024-04-14 02:00", 50,
              "ExpectColumnValuesToBeInSet(status)"),

@@ -36,3 +36,20 @@ def test_empty_window_is_refused():
 def test_vars_arg_is_json():
     flag, payload = vars_arg({"b": 1, "a": "x"})
     assert flag == "--vars" and json.loads(payload) == {"a": "x", "b": 1}
+
+
+def test_the_early_parse_and_the_dbt_vars_resource_pass_the_same_vars(monkeypatch, tmp_path):
+    from pipeline.settings import Settings
+    from pipeline.transform.assets import DbtVars
+    from pipeline.transform.dbt_vars import settings_vars
+
+    monkeypatch.setenv("RETENTION_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("RETENTION_ACTIVITY_WINDOW_DAYS", "30")
+    settings = Settings.from_env()
+    resource = DbtVars(
+        warehouse_path=str(settings.warehouse.resolve()),
+        reporting_currency=settings.reporting_currency,
+        activity_window_days=settings.activity_window_days,
+        duckdb_memory_limit=settings.duckdb_memory_limit,
+    )
+    assert vars_arg(settings_vars(settings)) == resource.build() == DbtVars(**settings_vars(settings)).build()
