@@ -1,6 +1,4 @@
+{#- Fails with one row (the key and its occurrences) per combination of the columns that occurs more than once. -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
-select {{ combination_of_columns | join(', ') }}, count(*) as occurrences
-from {{ model }}
-group by {{ combination_of_columns | join(', ') }}
-having count(*) > 1
+    {{ adapter.dispatch('test_unique_combination_of_columns', 'retention')(model, combination_of_columns) }}
 {% endtest %}

@@ -95,12 +95,14 @@ order_values as (
     group by customer_id
 ),
 
+{#- Gaps between consecutive completed orders: several orders on one day give gaps of 0, so the gaps > 0 are
+    exactly the gaps between consecutive order days, without a distinct over the orders first. -#}
 order_day_gaps as (
     select
         customer_id,
         {{ dbt.datediff('lag(ordered_on) over (partition by customer_id order by ordered_on)', 'ordered_on', 'day') }}
             as gap_days
-    from (select distinct customer_id, ordered_on from completed_orders) as order_days
+    from completed_orders
 ),
 
 {#-
@@ -115,7 +117,7 @@ ranked_gaps as (
         row_number() over (partition by customer_id order by gap_days) as gap_rank,
         count(*) over (partition by customer_id) as gap_count
     from order_day_gaps
-    where gap_days is not null
+    where gap_days > 0
 ),
 
 purchase_gaps as (

@@ -23,6 +23,8 @@ sums as (
     from {{ ref('customer_periods') }} as customer_periods
     inner join customers on customers.customer_id = customer_periods.customer_id
     where {{ in_partition_window('customer_periods.grain', 'customer_periods.period_start') }}
+        {#- rows without MRR on either day add 0 to every sum (a third of the rows at L need no segment) #}
+        and (customer_periods.mrr_start <> 0 or customer_periods.mrr_end <> 0)
     group by customer_periods.grain, customer_periods.period_start, customers.segment
 )
 
