@@ -43,9 +43,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.transform.parse import start_parse
 
     with start_parse(settings.dbt_project_dir, vars_arg(settings_vars(settings))) as parse, loading_without_gc():
-        from pipeline.quality import gx_process
-
-        gx_process.start()  # before anything starts a thread: see gx_process.py
         import dagster as dg
 
         from pipeline.lib.definitions_builder import build_definitions
@@ -57,15 +54,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         period_to = parse_period(args.period_to) if args.period_to else None
         defs = build_definitions(settings, parse)
         instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
-    try:
-        with instance:
-            if getattr(args, "nightly", False):
-                runs = run_nightly(defs, instance)
-            else:
-                connect = lambda: duckdb.connect(str(settings.warehouse), read_only=True)  # noqa: E731
-                runs = run_pipeline(defs, instance, connect, period_from, period_to)
-    finally:
-        gx_process.stop()
+    with instance:
+        if getattr(args, "nightly", False):
+            runs = run_nightly(defs, instance)
+        else:
+            connect = lambda: duckdb.connect(str(settings.warehouse), read_only=True)  # noqa: E731
+            runs = run_pipeline(defs, instance, connect, period_from, period_to)
     print()
     if len(runs) == 1:
         print("Ingest loaded nothing new: no quarter rebuilt.")

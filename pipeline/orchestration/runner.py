@@ -15,7 +15,6 @@ from pipeline.lib.warm import import_in_background
 from pipeline.orchestration.errors import PipelineFailed
 from pipeline.orchestration.nightly import planned_rebuild
 from pipeline.orchestration.tags import CLI_TAG, rebuild_tags
-from pipeline.quality import gx_process
 from pipeline.quality.gx_run import GX_MODULES, no_usage_statistics
 
 AFTER_DBT_MODULES = ("pipeline.value.bgnbd", "pipeline.reporting.charts")
@@ -88,11 +87,9 @@ def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str,
 
 
 def ingest(defs: dg.Definitions, instance: dg.DagsterInstance) -> RunRecord:
-    """The ingest job. Great Expectations, which the checks after the ingest need, is imported meanwhile,
-    unless a GX worker process runs the suites (gx_process.py)."""
-    if not gx_process.running():
-        no_usage_statistics()
-        import_in_background(*GX_MODULES)
+    """The ingest job. Great Expectations, which the checks after the ingest need, is imported meanwhile."""
+    no_usage_statistics()
+    import_in_background(*GX_MODULES)
     return execute(defs.resolve_job_def("ingest_job"), instance)
 
 

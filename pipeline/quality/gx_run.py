@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from pipeline.quality import gx_process
 from pipeline.quality.expectations import Expect, Params, Suite
 from pipeline.quality.sql import jsonable
 
@@ -98,13 +97,7 @@ def _gx_expectation(gxe, index: int, spec: Expect):
 
 
 def validate(df: pd.DataFrame, name: str, expectations: list[Expect]) -> Outcome:
-    """Validate `df` against the expectations with an ephemeral GX context, in the GX worker process when
-    `retention` started one (gx_process.py)."""
-    return gx_process.call(validate_here, df, name, expectations)
-
-
-def validate_here(df: pd.DataFrame, name: str, expectations: list[Expect]) -> Outcome:
-    """`validate` in this process."""
+    """Validate `df` against the expectations with an ephemeral GX context."""
     no_usage_statistics()
     import great_expectations as gx
     import great_expectations.expectations as gxe
