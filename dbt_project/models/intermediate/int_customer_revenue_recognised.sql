@@ -5,7 +5,8 @@
 
     Lines and orders are spread over months only; a quarter and a year are the sums of their months. Spreading
     them over every grain cut each line three or four times (60M pieces at L) where the months need two.
-    Quarters lie whole inside a window of quarters, but a year row needs the months of its year before the window.
+    Quarters lie whole inside a window of quarters, but a year row needs every month of its year, also those
+    before and after the window.
 -#}
 {{ config(
     materialized=('table' if target.type == 'spark' else 'incremental'),
@@ -21,12 +22,14 @@ with periods as (
     where {{ in_partition_window('grain', 'period_start') }}
 ),
 
+{#- every month of the window's years, also those after the window: a year row sums its year up to its end day -#}
 months as (
     select period_start, period_end, end_day
     from {{ ref('int_periods') }}
     where grain = 'month'
-        and period_start >= {{ dbt.date_trunc('year', partition_window_start()) }}
-        and period_start < {{ partition_window_end() }}
+        and cast({{ dbt.date_trunc('year', 'period_start') }} as date) in (
+            select period_start from periods where grain = 'year'
+        )
 ),
 
 lines as (
