@@ -6,7 +6,9 @@
     Lines and orders are spread over months only; a quarter and a year are the sums of their months. Spreading
     them over every grain cut each line three or four times (60M pieces at L) where the months need two.
     Quarters lie whole inside a window of quarters, but a year row needs every month of its year, also those
-    before and after the window.
+    before and after the window: an incremental build reads them from this table (rows outside the window are
+    current, as for every partitioned model), a first build computes them. A nightly run that rebuilds the
+    fourth quarter so spreads three months of lines, not twelve.
 -#}
 {{ config(
     materialized=('table' if target.type == 'spark' else 'incremental'),
@@ -22,14 +24,20 @@ with periods as (
     where {{ in_partition_window('grain', 'period_start') }}
 ),
 
-{#- every month of the window's years, also those after the window: a year row sums its year up to its end day -#}
+window_years as (
+    select period_start as year_start from periods where grain = 'year'
+),
+
+{#- the months spread now: the window's, or on a first build every month of the window's years -#}
 months as (
     select period_start, period_end, end_day
     from {{ ref('int_periods') }}
     where grain = 'month'
-        and cast({{ dbt.date_trunc('year', 'period_start') }} as date) in (
-            select period_start from periods where grain = 'year'
-        )
+    {%- if is_incremental() %}
+        and {{ in_partition_window('grain', 'period_start') }}
+    {%- else %}
+        and cast({{ dbt.date_trunc('year', 'period_start') }} as date) in (select year_start from window_years)
+    {%- endif %}
 ),
 
 lines as (
@@ -78,6 +86,15 @@ month_revenue as (
     select month_start, customer_id, sum(recognised_revenue) as recognised_revenue, sum(order_count) as order_count
     from month_pieces
     group by month_start, customer_id
+    {%- if is_incremental() %}
+    {#- the other months of the window's years, as the builds of their quarters left them (the pre-hook emptied
+        only the window) #}
+    union all
+    select period_start as month_start, customer_id, recognised_revenue, order_count
+    from {{ this }}
+    where grain = 'month'
+        and cast({{ dbt.date_trunc('year', 'period_start') }} as date) in (select year_start from window_years)
+    {%- endif %}
 ),
 
 revenue as (
