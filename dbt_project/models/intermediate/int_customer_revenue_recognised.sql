@@ -100,24 +100,17 @@ month_revenue as (
 revenue as (
     select 'month' as grain, month_start as period_start, customer_id, recognised_revenue, order_count
     from month_revenue
+    {%- for grain in ['quarter', 'year'] %}
     union all
     select
-        'quarter' as grain,
-        cast({{ dbt.date_trunc('quarter', 'month_start') }} as date) as period_start,
+        '{{ grain }}' as grain,
+        cast({{ dbt.date_trunc(grain, 'month_start') }} as date) as period_start,
         customer_id,
         sum(recognised_revenue) as recognised_revenue,
         sum(order_count) as order_count
     from month_revenue
-    group by {{ dbt.date_trunc('quarter', 'month_start') }}, customer_id
-    union all
-    select
-        'year' as grain,
-        cast({{ dbt.date_trunc('year', 'month_start') }} as date) as period_start,
-        customer_id,
-        sum(recognised_revenue) as recognised_revenue,
-        sum(order_count) as order_count
-    from month_revenue
-    group by {{ dbt.date_trunc('year', 'month_start') }}, customer_id
+    group by {{ dbt.date_trunc(grain, 'month_start') }}, customer_id
+    {%- endfor %}
 )
 
 select
