@@ -4,7 +4,9 @@
     them and have not changed since. A full build's slices are everything; rows with a null in the slicing column
     always belong, so not_null tests still see them.
       rebuilt_window     rows of the partition window (partitioned models: grain, period_start)
-      rebuilt_customers  rows of the customers in int_customers_changed (customer-scoped models: customer_id)
+      rebuilt_customers  rows of the customers the loads this build reads changed (customer_id): the customers of
+                         int_customers_changed, read from the ingest's own table, since the staging views' tests
+                         run before that model is rebuilt
       recorded_loads     rows of the loads this build reads (stg_ingest__changed_customers: loaded_at)
     dbt's own get_where_subquery (dispatched; dbt_project.yml searches this project first) does the rest.
 -#}
@@ -23,18 +25,21 @@
         {%- if not customer_scope_active() -%}
             {{- return('') -}}
         {%- elif where == 'rebuilt_customers' -%}
-            {{- return('customer_id in (select customer_id from ' ~ changed_customers_relation() ~ ')'
-                       ~ ' or customer_id is null') -}}
+            {{- return('customer_id in (select customer_id from ' ~ changed_customers_source() ~ ' where '
+                       ~ loads_in_scope() ~ ') or customer_id is null') -}}
         {%- else -%}
-            {{- return('loaded_at > ' ~ changed_customers_after() ~ ' and loaded_at <= ' ~ changed_customers_through()
-                       ~ ' or loaded_at is null') -}}
+            {{- return(loads_in_scope() ~ ' or loaded_at is null') -}}
         {%- endif -%}
     {%- endif -%}
     {{- return(where) -}}
 {%- endmacro %}
 
-{#- int_customers_changed as a relation, from the graph: a test's SQL cannot ref() a model it is not attached to. -#}
-{% macro changed_customers_relation() -%}
-    {%- set node = graph.nodes['model.' ~ project_name ~ '.int_customers_changed'] -%}
-    {{- return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) -}}
+{% macro loads_in_scope() -%}
+    {{- return('loaded_at > ' ~ changed_customers_after() ~ ' and loaded_at <= ' ~ changed_customers_through()) -}}
+{%- endmacro %}
+
+{#- ingest.changed_customers as a relation, from the graph: a test's SQL cannot source() what it is not attached to. -#}
+{% macro changed_customers_source() -%}
+    {%- set node = graph.sources['source.' ~ project_name ~ '.ingest.changed_customers'] -%}
+    {{- return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.identifier)) -}}
 {%- endmacro %}

@@ -104,7 +104,7 @@ def record_manifest(con: duckdb.DuckDBPyConnection, entity: Entity, stamp: str, 
     return con.execute(
         f"""INSERT INTO ingest.manifest
             SELECT batch_id, {quote_literal(entity.folder)}, _file, content_hash, size_bytes, n_read, n_good,
-                   n_read - n_good, {stamp}, {error}
+                   n_read - n_good, {stamp}, {error}, modified_ns
             FROM {FILES} f
             RETURNING path, rows_read, rows_loaded, rows_quarantined, error"""
     ).fetchall()

@@ -5,8 +5,9 @@ first broken rule (see staging.py and validation.py); then, in one transaction, 
 latest row per key from narrow queries (decisions.py), quarantine the bad rows, replace earlier rows with the
 same key (the latest batch wins), insert the good rows, log what changed, and record every file in the
 manifest (apply.py). A file already in the manifest with the same content hash is skipped, so re-running
-changes nothing; a file that cannot be read is recorded with its error and left where it is, and the rest of
-its group is loaded without it.
+changes nothing (one whose size and modification time are as recorded is not even read again, scan.py); a
+file that cannot be read is recorded with its error and left where it is, and the rest of its group is loaded
+without it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pipeline.ingest import apply, decisions
 from pipeline.ingest.changes import utc_now
 from pipeline.ingest.contract import ENTITIES, Entity
 from pipeline.ingest.decisions import CHECKED
-from pipeline.ingest.scan import scan_file
+from pipeline.ingest.scan import FileStamp, scan_file, stamp_file
 from pipeline.ingest.staging import (
     READERS,
     FileRejected,
@@ -125,11 +126,11 @@ def _drop_checked(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _record(con: duckdb.DuckDBPyConnection, file: LandingFile, result: FileResult, loaded_at: dt.datetime) -> None:
-    size = file.path.stat().st_size if file.path.is_file() else None
+    stamp = file.recorded_stamp if file.path.is_file() else FileStamp(None, None)
     con.execute(
-        "INSERT INTO ingest.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file.batch_id, result.entity, result.path, file.content_hash, size, result.rows_read,
-         result.rows_loaded, result.rows_quarantined, loaded_at, result.error],
+        "INSERT INTO ingest.manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [file.batch_id, result.entity, result.path, file.content_hash, stamp.size_bytes, result.rows_read,
+         result.rows_loaded, result.rows_quarantined, loaded_at, result.error, stamp.modified_ns],
     )
 
 
@@ -199,6 +200,9 @@ def ingest_landing(
     # A file that could not even be opened has no content hash (''): it is tried again on every run.
     seen = set(con.execute("SELECT path, content_hash FROM ingest.manifest WHERE content_hash <> ''").fetchall())
     seen_paths = {path for path, _ in seen}
+    stamped = set(con.execute(
+        "SELECT path, size_bytes, modified_ns FROM ingest.manifest WHERE content_hash <> '' AND modified_ns IS NOT NULL"
+    ).fetchall())
     next_batch = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM ingest.manifest").fetchone()[0]
     results: list[FileResult] = []
     for entity in entities:
@@ -207,6 +211,10 @@ def ingest_landing(
             name = path.relative_to(landing_dir).as_posix()
             rel = _printable(name)
             try:
+                stamp = stamp_file(path)
+                if (rel, stamp.size_bytes, stamp.modified_ns) in stamped:  # as it was when hashed: not read again
+                    results.append(FileResult(entity.folder, rel, None, 0, 0, skipped=True))
+                    continue
                 scan = scan_file(path, details=rel not in seen_paths)  # a new file is read once, for everything
             except OSError as exc:  # no read permission, or gone since it was listed
                 problem = FileRejected(f"{rel}: cannot be opened: {exc.strerror or exc}")
@@ -216,7 +224,7 @@ def ingest_landing(
             if (rel, scan.content_hash) in seen:
                 results.append(FileResult(entity.folder, rel, None, 0, 0, skipped=True))
                 continue
-            file = LandingFile(path, rel, scan.content_hash, next_batch, scan)
+            file = LandingFile(path, rel, scan.content_hash, next_batch, scan, stamp)
             next_batch += 1
             if rel != name:  # DuckDB takes paths as UTF-8 only, so it could neither read nor record this one
                 rejected = FileRejected(f"{rel}: the file name is not valid UTF-8: rename the file")

@@ -8,12 +8,18 @@ checks are a memchr each, and the blank check stops at the first chunk with anyt
 
 A file whose path is already in the manifest is most likely unchanged (a nightly run sees the whole history
 again), so it is only hashed (`details=False`); the rest is looked at, in a second read, only if its hash
-turns out to be new.
+turns out to be new. A file whose size and modification time are those the manifest recorded when it was hashed
+is not read at all (rsync's quick check): at 1M customers that is 1.8 GB of history not hashed again every night.
+The stamp is recorded only for a file last modified more than RACY_NS before it was hashed: a file written in
+the same tick as the hash could change again without its time changing (git's "racy clean" problem), so such a
+file is hashed again next time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +29,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 BOM = b"\xef\xbb\xbf"
 # Bytes after which the sniffed dialect of one file may not fit another: quoting, CR line ends, comments, binary.
 AMBIGUOUS = (b'"', b"\r", b"#", b"\x00")
+RACY_NS = 2_000_000_000  # coarser than any file system's time stamps (FAT: 2 s)
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,19 @@ class FileScan:
     gzip: bool = False  # starts with the gzip magic number
     plain: bool = False  # no BOM and none of the AMBIGUOUS bytes: the dialect of another file with this header fits
     complete: bool = True  # False: only the hash was computed
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    size_bytes: int
+    modified_ns: int | None  # st_mtime_ns; None when too recent to vouch for the content
+
+
+def stamp_file(path: Path, now_ns: Callable[[], int] = time.time_ns) -> FileStamp:
+    """Size and modification time, taken before the file is read; raises OSError like scan_file."""
+    status = path.stat()
+    racy = status.st_mtime_ns > now_ns() - RACY_NS
+    return FileStamp(status.st_size, None if racy else status.st_mtime_ns)
 
 
 def _header(first: bytes) -> bytes:

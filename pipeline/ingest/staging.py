@@ -27,11 +27,11 @@ from pathlib import Path
 import duckdb
 
 from pipeline.ingest.plain_csv import plain_csv_reader
-from pipeline.ingest.scan import FileScan, scan_file
+from pipeline.ingest.scan import FileScan, FileStamp, scan_file, stamp_file
 from pipeline.ingest.validation import FILE_ORDER, INTERNAL, quote_ident
 
 READERS = {".csv": "csv", ".parquet": "parquet"}
-FILES = "_ingest_files"  # _file, batch_id, content_hash, size_bytes, file_order, first_ordinal of the group
+FILES = "_ingest_files"  # _file, batch_id, content_hash, size_bytes, modified_ns, file_order, first_ordinal
 PATH = "_ingest_path"  # the reader's file name column; file columns cannot clash (INTERNAL prefix)
 RESERVED = {"_file", "_row"}  # compared lower-case: DuckDB identifiers ignore case
 CSV_OPTIONS = f"header = true, all_varchar = true, null_padding = true, filename = '{PATH}'"
@@ -51,10 +51,15 @@ class LandingFile:
     content_hash: str
     batch_id: int
     scan: FileScan | None = None  # from the read that hashed the file; read again when absent or incomplete
+    stamp: FileStamp | None = None  # size and mtime taken before that read; taken now when absent
 
     @property
     def reader(self) -> str:
         return READERS[self.path.suffix.lower()]
+
+    @cached_property
+    def recorded_stamp(self) -> FileStamp:
+        return self.stamp or stamp_file(self.path)
 
     @cached_property
     def facts(self) -> FileScan:
@@ -149,9 +154,10 @@ def _list_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> Non
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {FILES} AS SELECT * FROM (SELECT unnest(?) AS _file, "
         "unnest(?)::BIGINT AS batch_id, unnest(?) AS content_hash, unnest(?)::BIGINT AS size_bytes, "
-        "generate_subscripts(?, 1) AS file_order, NULL::BIGINT AS first_ordinal)",
+        "unnest(?)::BIGINT AS modified_ns, generate_subscripts(?, 1) AS file_order, NULL::BIGINT AS first_ordinal)",
         [[f.rel for f in files], [f.batch_id for f in files], [f.content_hash for f in files],
-         [f.path.stat().st_size for f in files], [f.rel for f in files]],
+         [f.recorded_stamp.size_bytes for f in files], [f.recorded_stamp.modified_ns for f in files],
+         [f.rel for f in files]],
     )
 
 

@@ -22,9 +22,12 @@ CREATE TABLE IF NOT EXISTS ingest.manifest (
     rows_loaded BIGINT,
     rows_quarantined BIGINT,
     loaded_at TIMESTAMP NOT NULL,
-    error VARCHAR                    -- set when the file could not be read or was rejected whole
+    error VARCHAR,                   -- set when the file could not be read or was rejected whole
+    modified_ns BIGINT               -- the file's mtime (ns) when hashed; NULL if too recent to trust (scan.py)
 )
 """
+# Warehouses created before modified_ns existed get it appended, where the DDL above has it too.
+MANIFEST_MIGRATION = "ALTER TABLE ingest.manifest ADD COLUMN IF NOT EXISTS modified_ns BIGINT"
 
 QUARANTINE_DDL = """
 CREATE TABLE IF NOT EXISTS ingest.quarantine (
@@ -72,6 +75,7 @@ def create_warehouse_tables(con: duckdb.DuckDBPyConnection) -> None:
     for entity in ENTITIES:
         con.execute(raw_table_ddl(entity))
     con.execute(MANIFEST_DDL)
+    con.execute(MANIFEST_MIGRATION)
     con.execute(QUARANTINE_DDL)
     con.execute(CHANGES_DDL)
     con.execute(CHANGED_CUSTOMERS_DDL)

@@ -31,7 +31,8 @@ class DbtProject:
     warehouse: Path
     work_dir: Path
 
-    def run(self, *args: str, **extra_vars: str) -> subprocess.CompletedProcess:
+    def run(self, *args: str, env: dict[str, str] | None = None, check: bool = True, **extra_vars: str):
+        """`dbt <args>` on this warehouse; `env` adds environment variables, `check=False` returns a failed run."""
         variables = {"warehouse_path": str(self.warehouse), **extra_vars}
         command = [
             _dbt_executable(),
@@ -48,8 +49,10 @@ class DbtProject:
             "--vars",
             json.dumps(variables),
         ]
-        result = subprocess.run(command, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=600)
-        if result.returncode != 0:
+        result = subprocess.run(
+            command, cwd=REPO, env={**_env(), **(env or {})}, capture_output=True, text=True, timeout=600
+        )
+        if check and result.returncode != 0:
             raise AssertionError(
                 f"dbt {' '.join(args)} failed:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
             )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
+import duckdb
 import pytest
 
 from pipeline.ingest.loader import ingest_landing
@@ -102,6 +105,48 @@ def test_changed_file_under_the_same_name_is_a_new_batch(con, landing):
     assert not result.skipped and result.rows_loaded == 1
     assert con.execute("SELECT invoice_id, status FROM billing.invoices").fetchall() == [("i1", "refunded")]
     assert con.execute("SELECT count(*) FROM ingest.manifest").fetchone()[0] == 2
+
+
+def _age(path, hours: int = 1) -> None:
+    then = time.time() - hours * 3600
+    os.utime(path, (then, then))
+
+
+def test_a_file_with_the_size_and_time_it_was_hashed_with_is_not_read_again(con, landing):
+    path = write(landing / "invoices" / "a.csv", [INVOICE_HEADER, invoice_row(status="open")])
+    _age(path)
+    ingest_landing(con, landing)
+    stamp = path.stat()
+    write(path, [INVOICE_HEADER, invoice_row(status="void")])  # same length, then the old time stamp again
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert [r.skipped for r in ingest_landing(con, landing)] == [True]
+    assert con.execute("SELECT status FROM billing.invoices").fetchall() == [("open",)]
+    _age(path, hours=2)  # touched: hashed again, and its new content is a new batch
+    assert [r.rows_loaded for r in ingest_landing(con, landing)] == [1]
+    assert con.execute("SELECT status FROM billing.invoices").fetchall() == [("void",)]
+
+
+def test_a_file_written_just_before_its_load_is_hashed_again(con, landing):
+    path = write(landing / "invoices" / "a.csv", [INVOICE_HEADER, invoice_row(status="open")])
+    ingest_landing(con, landing)
+    assert con.execute("SELECT modified_ns FROM ingest.manifest").fetchall() == [(None,)]
+    write(path, [INVOICE_HEADER, invoice_row(status="void")])
+    assert [r.rows_loaded for r in ingest_landing(con, landing)] == [1]
+
+
+def test_a_manifest_from_before_the_stamp_gets_its_column(tmp_path, landing):
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    con.execute("CREATE SCHEMA ingest")
+    con.execute(
+        "CREATE TABLE ingest.manifest (batch_id BIGINT PRIMARY KEY, entity VARCHAR NOT NULL, path VARCHAR NOT NULL, "
+        "content_hash VARCHAR NOT NULL, size_bytes BIGINT, rows_read BIGINT, rows_loaded BIGINT, "
+        "rows_quarantined BIGINT, loaded_at TIMESTAMP NOT NULL, error VARCHAR)"
+    )
+    _age(write(landing / "invoices" / "a.csv", [INVOICE_HEADER, invoice_row()]))
+    [result] = ingest_landing(con, landing)
+    assert result.rows_loaded == 1
+    assert con.execute("SELECT modified_ns IS NOT NULL FROM ingest.manifest").fetchall() == [(True,)]
+    con.close()
 
 
 def test_missing_required_column_rejects_the_file_and_keeps_its_rows(con, landing):

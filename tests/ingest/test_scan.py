@@ -43,3 +43,13 @@ def test_a_known_path_is_only_hashed(tmp_path):
     path.write_bytes(b'a,b\n"1",2\n')
     facts = scan_file(path, details=False)
     assert (facts.content_hash, facts.complete) == (scan_file(path).content_hash, False)
+
+
+def test_a_stamp_vouches_only_for_a_file_older_than_the_racy_margin(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    modified = path.stat().st_mtime_ns
+    old = scan.stamp_file(path, now_ns=lambda: modified + scan.RACY_NS + 1)
+    racy = scan.stamp_file(path, now_ns=lambda: modified + scan.RACY_NS // 2)
+    assert old == scan.FileStamp(8, modified)
+    assert racy == scan.FileStamp(8, None)

@@ -19,7 +19,7 @@ def manifest(batch_id, entity, read, loaded, quarantined, loaded_at, error=None)
     error_sql = "NULL" if error is None else f"'{error}'"
     return (
         f"INSERT INTO ingest.manifest VALUES ({batch_id}, '{entity}', '{entity}/f{batch_id}.csv', 'h{batch_id}', 10, "
-        f"{'NULL' if read is None else read}, {loaded}, {quarantined}, TIMESTAMP '{loaded_at.isoformat(sep=' ')}', {error_sql})"
+        f"{'NULL' if read is None else read}, {loaded}, {quarantined}, TIMESTAMP '{loaded_at.isoformat(sep=' ')}', {error_sql}, NULL)"
     )
 
 

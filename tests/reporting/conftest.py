@@ -109,9 +109,9 @@ def _quality_rows(con: duckdb.DuckDBPyConnection, failing_suite: bool) -> None:
     )
     con.execute(
         """INSERT INTO ingest.manifest VALUES
-        (1, 'invoices', 'invoices/a.csv', 'h1', 10, 40, 38, 2, TIMESTAMP '2024-04-15 01:00', NULL),
-        (2, 'orders', 'orders/b.csv', 'h2', 10, 20, 19, 1, TIMESTAMP '2024-04-15 01:00', NULL),
-        (3, 'orders', 'orders/broken.csv', 'h3', 10, 0, 0, 0, TIMESTAMP '2024-04-15 01:00', 'missing column')"""
+        (1, 'invoices', 'invoices/a.csv', 'h1', 10, 40, 38, 2, TIMESTAMP '2024-04-15 01:00', NULL, NULL),
+        (2, 'orders', 'orders/b.csv', 'h2', 10, 20, 19, 1, TIMESTAMP '2024-04-15 01:00', NULL, NULL),
+        (3, 'orders', 'orders/broken.csv', 'h3', 10, 0, 0, 0, TIMESTAMP '2024-04-15 01:00', 'missing column', NULL)"""
     )
     con.execute(
         """INSERT INTO ingest.quarantine VALUES

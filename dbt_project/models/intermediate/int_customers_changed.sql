@@ -5,5 +5,4 @@
 -#}
 select distinct customer_id
 from {{ ref('stg_ingest__changed_customers') }}
-where loaded_at > {{ changed_customers_after() }}
-    and loaded_at <= {{ changed_customers_through() }}
+where {{ loads_in_scope() }}
