@@ -14,7 +14,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench import compare, nightly, timeline
+from bench import compare, dbt_nodes, nightly, timeline
 from bench.measure import Measurement, run_measured
 from bench.sizes import DENSITY, SIZES
 
@@ -46,6 +46,8 @@ class SizeResult:
     months_compared: int
     differences: list[str] = field(default_factory=list)
     pipeline_steps_s: dict[str, float] = field(default_factory=dict)
+    nightly_steps_s: dict[str, float] = field(default_factory=dict)
+    nightly_dbt_s: dict[str, float] = field(default_factory=dict)  # dbt's own split of the nightly's dbt step
     work_dir: str = ""
 
     def as_json(self) -> dict[str, object]:
@@ -94,7 +96,7 @@ def run_size(size: str, work: Path, progress=lambda line: None) -> SizeResult:
     diffs = compare.differences(pipeline_rows, reference_rows)
 
     nightly.land(held, landing, new_files)
-    night, _, _ = _run("nightly", [py, "-m", "pipeline", "nightly"], work, progress)
+    night, night_log, night_started = _run("nightly", [py, "-m", "pipeline", "nightly"], work, progress)
     counts = compare.row_counts(work / "warehouse.duckdb")
     return SizeResult(
         size=size,
@@ -116,5 +118,7 @@ def run_size(size: str, work: Path, progress=lambda line: None) -> SizeResult:
         months_compared=len({r["month_start"] for r in pipeline_rows + reference_rows}),
         differences=diffs[:20],
         pipeline_steps_s=timeline.step_seconds(full_log, full_started, full.wall_s),
+        nightly_steps_s=timeline.step_seconds(night_log, night_started, night.wall_s),
+        nightly_dbt_s=dbt_nodes.dbt_split(REPO / "dbt_project" / dbt_nodes.RUN_RESULTS, night_started),
         work_dir=str(work),
     )

@@ -5,6 +5,7 @@ be positive: wall-clock limits belong in docs/performance.md, not in CI.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import report
+from bench import dbt_nodes, report
 from bench.harness import SizeResult
 from bench.measure import tree_rss_kb
 
@@ -55,6 +56,23 @@ def test_reference_agrees_with_the_pipeline_monthly_mrr(xs_result):
 
 def test_nightly_increment_loaded_new_rows(xs_result):
     assert xs_result["nightly_rows_loaded"] > 0
+
+
+def test_the_nightly_run_is_split_by_step_and_by_dbt_node(xs_result):
+    assert xs_result["nightly_steps_s"]["dbt_models"] >= 0
+    assert xs_result["nightly_dbt_s"]["models_s"] > 0 and xs_result["nightly_dbt_s"]["data_tests_s"] > 0
+
+
+def test_dbt_split_sums_kinds_and_names_the_slowest(tmp_path):
+    results = tmp_path / "run_results.json"
+    nodes = [("model.retention.a", 2.0), ("model.retention.b", 0.5), ("test.retention.t.1", 0.25),
+             ("unit_test.retention.a.u", 0.125)]
+    results.write_text(json.dumps({"results": [{"unique_id": u, "execution_time": s} for u, s in nodes]}))
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    assert dbt_nodes.dbt_split(results, started, top=2) == {
+        "models_s": 2.5, "data_tests_s": 0.25, "unit_tests_s": 0.12, "a": 2.0, "b": 0.5,
+    }
+    assert dbt_nodes.dbt_split(results, started + dt.timedelta(hours=1)) == {}  # written before the run: stale
 
 
 def test_sampled_tree_peak_covers_the_largest_process(xs_result):
