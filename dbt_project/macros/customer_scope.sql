@@ -33,3 +33,8 @@ cast('{{ env_var("DBT_RETENTION_CHANGED_AFTER", "") | trim or "1900-01-01 00:00:
 {% macro changed_customers_through() -%}
 cast('{{ env_var("DBT_RETENTION_CHANGED_THROUGH", "") | trim or "9999-01-01 00:00:00" }}' as timestamp)
 {%- endmacro %}
+
+{#- Rows of ingest.changed_customers (or a view of it) from the loads within those bounds. -#}
+{% macro loads_in_scope() -%}
+    {{- return('loaded_at > ' ~ changed_customers_after() ~ ' and loaded_at <= ' ~ changed_customers_through()) -}}
+{%- endmacro %}

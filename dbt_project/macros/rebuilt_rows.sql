@@ -34,10 +34,6 @@
     {{- return(where) -}}
 {%- endmacro %}
 
-{% macro loads_in_scope() -%}
-    {{- return('loaded_at > ' ~ changed_customers_after() ~ ' and loaded_at <= ' ~ changed_customers_through()) -}}
-{%- endmacro %}
-
 {#- ingest.changed_customers as a relation, from the graph: a test's SQL cannot source() what it is not attached to. -#}
 {% macro changed_customers_source() -%}
     {%- set node = graph.sources['source.' ~ project_name ~ '.ingest.changed_customers'] -%}

@@ -212,16 +212,15 @@ def ingest_landing(
             rel = _printable(name)
             try:
                 stamp = stamp_file(path)
-                if (rel, stamp.size_bytes, stamp.modified_ns) in stamped:  # as it was when hashed: not read again
-                    results.append(FileResult(entity.folder, rel, None, 0, 0, skipped=True))
-                    continue
-                scan = scan_file(path, details=rel not in seen_paths)  # a new file is read once, for everything
+                # as it was when hashed: not read again; a new file is read once, for everything
+                unchanged = (rel, stamp.size_bytes, stamp.modified_ns) in stamped
+                scan = None if unchanged else scan_file(path, details=rel not in seen_paths)
             except OSError as exc:  # no read permission, or gone since it was listed
                 problem = FileRejected(f"{rel}: cannot be opened: {exc.strerror or exc}")
                 results.append(_unreadable(con, entity, LandingFile(path, rel, "", next_batch), problem, now()))
                 next_batch += 1
                 continue
-            if (rel, scan.content_hash) in seen:
+            if scan is None or (rel, scan.content_hash) in seen:
                 results.append(FileResult(entity.folder, rel, None, 0, 0, skipped=True))
                 continue
             file = LandingFile(path, rel, scan.content_hash, next_batch, scan, stamp)

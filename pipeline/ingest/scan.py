@@ -44,7 +44,7 @@ class FileScan:
 
 @dataclass(frozen=True)
 class FileStamp:
-    size_bytes: int
+    size_bytes: int | None  # None only for a file gone before it could be recorded
     modified_ns: int | None  # st_mtime_ns; None when too recent to vouch for the content
 
 
