@@ -13,47 +13,36 @@ seconds at L. When there are none, it passes with `new_rows = 0` and a note, and
 
 import datetime as dt
 import time
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from pipeline.lib.warehouse import Warehouse
 from pipeline.quality import results
 from pipeline.quality.expectations import SUITES, Params, Suite
 from pipeline.quality.gx_run import Outcome, load_sample, validate
-from pipeline.quality.runner import POOL, Severity, skipped
+from pipeline.quality.runner import CheckRun, Rule, Severity, grouped_checks, rule_spec
 from pipeline.quality.settings import QualitySettings
-from pipeline.quality.sql import missing_tables
 
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
+def suite_rule(suite: Suite) -> Rule:
     asset_key = dg.AssetKey(list(suite.asset))
     scope = "the rows of ingest batches not validated yet" if suite.by_batch else "the table"
 
-    @dg.asset_check(
-        asset=asset_key,
-        name=suite.check_name,
-        description=f"Great Expectations suite on {suite.table} (bounded sample of {scope}): {suite.description}",
-        blocking=True,
-        pool=POOL,
-        metadata={"severity": "ERROR when a critical expectation fails, else WARN", "blocking": True},
-    )
-    def _check(
-        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, quality: QualitySettings
-    ) -> dg.AssetCheckResult:
-        if not Path(warehouse.path).exists():
-            return skipped([warehouse.path])
-        with warehouse.connect() as con:  # writes quality.validation_results
-            if missing := missing_tables(con, [suite.table]):
-                return skipped(missing)
-            return _validate(con, context.run.run_id, suite, asset_key, quality)
+    def evaluate(con: duckdb.DuckDBPyConnection, run: CheckRun) -> dg.AssetCheckResult:
+        return _validate(con, run.run_id, suite, asset_key, run.quality)
 
-    return _check
+    spec = rule_spec(
+        asset_key,
+        suite.check_name,
+        f"Great Expectations suite on {suite.table} (bounded sample of {scope}): {suite.description}",
+        blocking=True,
+        severity="ERROR when a critical expectation fails, else WARN",
+    )
+    return Rule(spec=spec, tables=[suite.table], evaluate=evaluate)
 
 
 def _validate(
@@ -118,4 +107,7 @@ def _failures_table(outcome: Outcome) -> str:
 
 
 def gx_checks() -> list[dg.AssetChecksDefinition]:
-    return [suite_check(s) for s in SUITES]
+    """Two steps: the raw tables' suites (after ingest) and the marts' (after dbt). They write their results."""
+    raw = [suite_rule(s) for s in SUITES if s.by_batch]
+    marts = [suite_rule(s) for s in SUITES if not s.by_batch]
+    return [grouped_checks("raw_table_suites", raw, writes=True), grouped_checks("mart_suites", marts, writes=True)]

@@ -16,11 +16,10 @@ file. A file rejected whole (an `error` and no rows loaded) counts as 100 % quar
 import datetime as dt
 
 import dagster as dg
+import duckdb
 
 from pipeline.ingest.contract import ENTITIES, Entity
-from pipeline.lib.warehouse import Warehouse
-from pipeline.quality.runner import POOL, Severity, open_warehouse, skipped
-from pipeline.quality.settings import QualitySettings
+from pipeline.quality.runner import CheckRun, Rule, Severity, grouped_checks, rule_spec
 from pipeline.quality.sql import jsonable, missing_tables
 
 MANIFEST = "ingest.manifest"
@@ -51,34 +50,20 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["ingest", "manifest"]),
-    name="landing_data_is_fresh",
-    description="Warns when the newest landing file that loaded rows was loaded more than "
-    "max_staleness_hours ago (RETENTION_MAX_STALENESS_HOURS, default 36): the feed delivered nothing new.",
-    blocking=False,
-    pool=POOL,
-    metadata={"severity": "WARN", "blocking": False},
-)
-def landing_data_is_fresh(warehouse: Warehouse, quality: QualitySettings) -> dg.AssetCheckResult:
-    with open_warehouse(warehouse) as con:
-        if con is None:
-            return skipped([warehouse.path])
-        if missing := missing_tables(con, [MANIFEST]):
-            return skipped(missing)
-        newest_load = con.execute(NEWEST_LOAD_SQL).fetchone()[0]
-        business = {}
-        for table, column in (("billing.invoices", "issued_at"), ("shop.orders", "ordered_at")):
-            if not missing_tables(con, [table]):
-                business[f"newest_{column}"] = jsonable(con.execute(f"SELECT max({column}) FROM {table}").fetchone()[0])
+def _freshness(con: duckdb.DuckDBPyConnection, run: CheckRun) -> dg.AssetCheckResult:
+    newest_load = con.execute(NEWEST_LOAD_SQL).fetchone()[0]
+    business = {}
+    for table, column in (("billing.invoices", "issued_at"), ("shop.orders", "ordered_at")):
+        if not missing_tables(con, [table]):
+            business[f"newest_{column}"] = jsonable(con.execute(f"SELECT max({column}) FROM {table}").fetchone()[0])
     hours = staleness_hours(newest_load, _utc_now())
     return dg.AssetCheckResult(
-        passed=is_fresh(hours, quality.max_staleness_hours),
+        passed=is_fresh(hours, run.quality.max_staleness_hours),
         severity=Severity.WARN,
         metadata={
             "newest_load": jsonable(newest_load),
             "hours_since_newest_load": None if hours is None else round(hours, 2),
-            "max_staleness_hours": quality.max_staleness_hours,
+            "max_staleness_hours": run.quality.max_staleness_hours,
             **business,
             "note": "nothing loaded yet" if hours is None else "",
             "skipped": False,
@@ -86,45 +71,52 @@ def landing_data_is_fresh(warehouse: Warehouse, quality: QualitySettings) -> dg.
     )
 
 
-def quarantine_check(entity: Entity) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=dg.AssetKey(entity.asset_key_path),
-        name="quarantine_share_within_limit",
-        description=f"Warns when the latest batch (newest file) of {entity.qualified} had more than "
-        "max_quarantine_pct % of its rows quarantined (RETENTION_MAX_QUARANTINE_PCT, default 5); a file rejected "
-        "whole counts as 100 %.",
+FRESHNESS = Rule(
+    spec=rule_spec(
+        ["ingest", "manifest"],
+        "landing_data_is_fresh",
+        "Warns when the newest landing file that loaded rows was loaded more than max_staleness_hours ago "
+        "(RETENTION_MAX_STALENESS_HOURS, default 36): the feed delivered nothing new.",
         blocking=False,
-        pool=POOL,
-        additional_deps=[dg.AssetKey(["ingest", "manifest"])],
-        metadata={"severity": "WARN", "blocking": False},
-    )
-    def _check(warehouse: Warehouse, quality: QualitySettings) -> dg.AssetCheckResult:
-        with open_warehouse(warehouse) as con:
-            if con is None:
-                return skipped([warehouse.path])
-            if missing := missing_tables(con, [MANIFEST]):
-                return skipped(missing)
-            cursor = con.execute(LATEST_BATCH_SQL, [entity.folder])
-            names = [d[0] for d in cursor.description]
-            row = cursor.fetchone()
+        severity="WARN",
+    ),
+    tables=[MANIFEST],
+    evaluate=_freshness,
+)
+
+
+def quarantine_rule(entity: Entity) -> Rule:
+    def evaluate(con: duckdb.DuckDBPyConnection, run: CheckRun) -> dg.AssetCheckResult:
+        cursor = con.execute(LATEST_BATCH_SQL, [entity.folder])
+        names = [d[0] for d in cursor.description]
+        row = cursor.fetchone()
         if row is None:
             return dg.AssetCheckResult(passed=True, metadata={"note": "no batch loaded yet", "skipped": False})
         batch = {n: jsonable(v) for n, v in zip(names, row, strict=True)}
         share = float(batch["quarantined_pct"])
         return dg.AssetCheckResult(
-            passed=share <= quality.max_quarantine_pct,
+            passed=share <= run.quality.max_quarantine_pct,
             severity=Severity.WARN,
             metadata={
                 "quarantined_pct": round(share, 3),
-                "max_quarantine_pct": quality.max_quarantine_pct,
+                "max_quarantine_pct": run.quality.max_quarantine_pct,
                 "latest_batch": dg.MetadataValue.json(batch),
                 "how_to_read": f"SELECT * FROM ingest.quarantine WHERE batch_id = {batch['batch_id']}",
                 "skipped": False,
             },
         )
 
-    return _check
+    spec = rule_spec(
+        entity.asset_key_path,
+        "quarantine_share_within_limit",
+        f"Warns when the latest batch (newest file) of {entity.qualified} had more than max_quarantine_pct % of "
+        "its rows quarantined (RETENTION_MAX_QUARANTINE_PCT, default 5); a file rejected whole counts as 100 %.",
+        blocking=False,
+        severity="WARN",
+        additional_deps=[["ingest", "manifest"]],
+    )
+    return Rule(spec=spec, tables=[MANIFEST], evaluate=evaluate)
 
 
 def landing_checks() -> list[dg.AssetChecksDefinition]:
-    return [landing_data_is_fresh, *(quarantine_check(e) for e in ENTITIES)]
+    return [grouped_checks("landing_checks", [FRESHNESS, *(quarantine_rule(e) for e in ENTITIES)])]

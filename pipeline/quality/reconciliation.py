@@ -7,22 +7,22 @@ content. They read the whole table (partitioned marts included): the identities 
 
 
 import dagster as dg
+import duckdb
 
 from pipeline.lib.schemas import MARTS_BUILD
-from pipeline.lib.warehouse import Warehouse
 from pipeline.quality import reconciliation_sql as rules
-from pipeline.quality.runner import POOL, Severity, failures_metadata, open_warehouse, skipped, sql_rule_check
-from pipeline.quality.sql import failing_rows, missing_tables
+from pipeline.quality.runner import CheckRun, Rule, Severity, failures_metadata, grouped_checks, rule_spec, sql_rule
+from pipeline.quality.sql import failing_rows
 
 
-def money_checks() -> list[dg.AssetChecksDefinition]:
+def money_rules() -> list[Rule]:
     """Money in = money out per currency, from each raw money table to its staging view."""
     pairs = [
         ("invoice_money_reconciles", "billing.invoices", ["staging", "stg_billing__invoices"]),
         ("order_money_reconciles", "shop.orders", ["staging", "stg_shop__orders"]),
     ]
     return [
-        sql_rule_check(
+        sql_rule(
             name=name,
             asset=asset,
             tables=[raw, ".".join(asset)],
@@ -35,11 +35,11 @@ def money_checks() -> list[dg.AssetChecksDefinition]:
     ]
 
 
-def identity_checks() -> list[dg.AssetChecksDefinition]:
+def identity_rules() -> list[Rule]:
     checks = []
     for table, segmented in (("revenue_churn", False), ("revenue_churn_by_segment", True)):
         checks.append(
-            sql_rule_check(
+            sql_rule(
                 name="mrr_movements_reconcile",
                 asset=[MARTS_BUILD, table],
                 tables=[f"{MARTS_BUILD}.{table}"],
@@ -51,7 +51,7 @@ def identity_checks() -> list[dg.AssetChecksDefinition]:
         )
     for table, segmented in (("retention", False), ("retention_by_segment", True)):
         checks.append(
-            sql_rule_check(
+            sql_rule(
                 name="customer_counts_reconcile",
                 asset=[MARTS_BUILD, table],
                 tables=[f"{MARTS_BUILD}.{table}"],
@@ -61,7 +61,7 @@ def identity_checks() -> list[dg.AssetChecksDefinition]:
             )
         )
     checks.append(
-        sql_rule_check(
+        sql_rule(
             name="cohort_sizes_match_new_customers",
             asset=[MARTS_BUILD, "cohort_retention"],
             tables=[f"{MARTS_BUILD}.cohort_retention", f"{MARTS_BUILD}.retention"],
@@ -73,7 +73,7 @@ def identity_checks() -> list[dg.AssetChecksDefinition]:
         )
     )
     checks.append(
-        sql_rule_check(
+        sql_rule(
             name="no_activity_before_first_active_day",
             asset=[MARTS_BUILD, "customer_periods"],
             tables=[f"{MARTS_BUILD}.customer_periods"],
@@ -86,45 +86,44 @@ def identity_checks() -> list[dg.AssetChecksDefinition]:
     return checks
 
 
-def _fx_check(asset: str, key: str, what: str) -> dg.AssetChecksDefinition:
+def _fx_rule(asset: str, key: str, what: str) -> Rule:
     table = f"intermediate.{asset}"
 
-    @dg.asset_check(
-        asset=dg.AssetKey(["intermediate", asset]),
-        name="rows_without_fx_rate",
-        description=f"{what} without a usable fx rate: left out of every money figure (a warning, not an error: "
-        "the figures are right for the rows that have a rate). Counted per currency.",
-        blocking=False,
-        pool=POOL,
-        metadata={"severity": "WARN", "blocking": False},
-    )
-    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
-        with open_warehouse(warehouse) as con:
-            if con is None:
-                return skipped([warehouse.path])
-            if missing := missing_tables(con, [table]):
-                return skipped(missing)
-            failures = failing_rows(con, rules.rows_without_fx_rate_sql(table, key))
-            by_currency = dict(
-                con.execute(
-                    f"SELECT currency, count(*) FROM {table} WHERE NOT has_fx_rate GROUP BY currency ORDER BY currency"
-                ).fetchall()
-            )
+    def evaluate(con: duckdb.DuckDBPyConnection, _run: CheckRun) -> dg.AssetCheckResult:
+        failures = failing_rows(con, rules.rows_without_fx_rate_sql(table, key))
+        by_currency = dict(
+            con.execute(
+                f"SELECT currency, count(*) FROM {table} WHERE NOT has_fx_rate GROUP BY currency ORDER BY currency"
+            ).fetchall()
+        )
         return dg.AssetCheckResult(
             passed=failures.count == 0,
             severity=Severity.WARN,
             metadata={**failures_metadata(failures), "by_currency": dg.MetadataValue.json(by_currency)},
         )
 
-    return _check
+    spec = rule_spec(
+        ["intermediate", asset],
+        "rows_without_fx_rate",
+        f"{what} without a usable fx rate: left out of every money figure (a warning, not an error: the figures "
+        "are right for the rows that have a rate). Counted per currency.",
+        blocking=False,
+        severity="WARN",
+    )
+    return Rule(spec=spec, tables=[table], evaluate=evaluate)
 
 
-def fx_checks() -> list[dg.AssetChecksDefinition]:
+def fx_rules() -> list[Rule]:
     return [
-        _fx_check("int_invoice_lines_converted", "invoice_id, line_id", "Invoice lines"),
-        _fx_check("int_orders_converted", "order_id", "Orders"),
+        _fx_rule("int_invoice_lines_converted", "invoice_id, line_id", "Invoice lines"),
+        _fx_rule("int_orders_converted", "order_id", "Orders"),
     ]
 
 
 def reconciliation_checks() -> list[dg.AssetChecksDefinition]:
-    return [*money_checks(), *identity_checks(), *fx_checks()]
+    """Two steps: money and fx rates of the staging and intermediate layers (they gate everything built on
+    them, as the BG/NBD fit), and the identities of the marts (they gate publishing)."""
+    return [
+        grouped_checks("staging_reconciliation", [*money_rules(), *fx_rules()]),
+        grouped_checks("mart_reconciliation", identity_rules()),
+    ]

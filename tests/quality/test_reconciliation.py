@@ -7,6 +7,7 @@ import pytest
 from pipeline.lib.warehouse import Warehouse
 from pipeline.quality import reconciliation_sql as rules
 from pipeline.quality.reconciliation import reconciliation_checks
+from pipeline.quality.settings import QualitySettings
 from pipeline.quality.sql import failing_rows
 
 from .conftest import evaluate, meta, write_sql
@@ -122,7 +123,7 @@ def test_a_failing_blocking_check_stops_the_downstream_assets(wh):
 
     key = dg.AssetCheckKey(dg.AssetKey(["marts_build", "revenue_churn"]), "mrr_movements_reconcile")
     check = next(c for c in reconciliation_checks() if key in c.check_keys)
-    result = dg.materialize([revenue_churn, published_revenue_churn, check], resources={"warehouse": Warehouse(path=str(wh))},
+    result = dg.materialize([revenue_churn, published_revenue_churn, check], resources={"warehouse": Warehouse(path=str(wh)), "quality": QualitySettings()},
                             raise_on_error=False)
     assert not result.success
     assert ran == ["revenue_churn"]
