@@ -1,7 +1,7 @@
 """Which customers the customer-scoped dbt models rebuild: those that loads changed since the models' last build.
 
 The per-customer intermediate models (dbt_project/models/intermediate/by_customer/: converted invoice lines and
-orders, MRR intervals, activity spans, first active day, purchase gaps) depend on nothing but each customer's own rows, the
+orders, MRR intervals, activity spans, first active day, order days and purchase gaps, gap counts) depend on nothing but each customer's own rows, the
 fx rates and the activity window W. Ingest records every customer whose rows a load inserted, replaced or
 deleted, and the customers an fx-rate change converts differently, in `ingest.changed_customers`. So a build
 only has to rebuild the customers recorded since the last build: it passes the bounds of those loads to dbt

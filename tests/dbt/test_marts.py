@@ -24,7 +24,7 @@ MARTS = (
 def test_build_succeeds_with_unit_and_data_tests(built_project):
     _, result = built_project
     assert result.returncode == 0
-    assert "22 unit tests" in result.stdout
+    assert "24 unit tests" in result.stdout
     assert "ERROR=0" in result.stdout and "FAIL" not in result.stdout
 
 

@@ -1,11 +1,28 @@
+{#-
+    Incremental over the partition window, like the period marts: a cohort's size and its revenue in its own
+    period change only with rows of that period or with a first active day moving into or out of it, and either
+    makes the build's window cover that period. So a build recomputes the cohorts whose period lies in its window
+    (for the year grain, the years it overlaps) and keeps the others; rebuilt whole, every nightly run joined all
+    3M cohort rows to all 17M revenue rows at L (1.0 s).
+-#}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_partition_window('cohort_period_start') }}",
+    tags=['partitioned'],
+) }}
+
 with cohorts as (
     select customer_id, grain, cohort_period_start
     from {{ ref('int_customer_cohorts') }}
+    where {{ in_partition_window('grain', 'cohort_period_start') }}
 ),
 
 revenue as (
     select customer_id, grain, period_start, recognised_revenue
     from {{ ref('int_customer_revenue_recognised') }}
+    where {{ in_partition_window('grain', 'period_start') }}
 )
 
 select

@@ -116,10 +116,10 @@ select
     cast(coalesce(lifetime.lifetime_revenue, 0) as decimal(18, 4)) as lifetime_revenue,
     cast(coalesce(trailing_year.trailing_12m_revenue, 0) as decimal(18, 4)) as trailing_12m_revenue,
     cast(coalesce(mrr.current_mrr, 0) as decimal(18, 4)) as current_mrr,
-    cast(coalesce(histories.order_days, 0) as bigint) as order_days,
+    cast(coalesce(purchase_gaps.order_days, 0) as bigint) as order_days,
     cast(purchase_gaps.median_purchase_gap_days as double) as median_purchase_gap_days,
     cast(round(order_values.avg_order_value, 4) as decimal(18, 4)) as avg_order_value,
-    histories.last_order_day,
+    purchase_gaps.last_order_day,
     cast(coalesce(mrr.mrr_one_month_ago, 0) as decimal(18, 4)) as mrr_one_month_ago,
     open_lines.oldest_open_line_issued_on,
     cast(coalesce(open_lines.open_amount, 0) as decimal(18, 4)) as open_amount,
@@ -131,7 +131,6 @@ left join activity on activity.customer_id = customers.customer_id
 left join lifetime on lifetime.customer_id = customers.customer_id
 left join trailing_year on trailing_year.customer_id = customers.customer_id
 left join mrr on mrr.customer_id = customers.customer_id
-left join {{ ref('int_customer_purchase_histories') }} as histories on histories.customer_id = customers.customer_id
 left join order_values on order_values.customer_id = customers.customer_id
 left join {{ ref('int_customer_purchase_gaps') }} as purchase_gaps
     on purchase_gaps.customer_id = customers.customer_id

@@ -1,0 +1,26 @@
+{#-
+    How often each gap (in days, > 0) between consecutive completed order days occurs, per customer. The activity
+    window W is derived from the median of every customer's gaps (int_activity_window); computing that median from
+    these counts reads one small aggregate instead of sorting 10M orders again in every build (1.3-1.4 s of each
+    nightly run at L). A customer's gaps depend on their own orders only, so an incremental build recomputes the
+    changed customers alone.
+-#}
+-- depends_on: {{ ref('int_customers_changed') }}
+with order_day_gaps as (
+    {#- several orders on one day give gaps of 0, so the gaps > 0 are exactly the gaps between consecutive order
+        days, without a distinct over the orders first -#}
+    select
+        customer_id,
+        {{ dbt.datediff('lag(ordered_on) over (partition by customer_id order by ordered_on)', 'ordered_on', 'day') }}
+            as gap_days
+    from {{ ref('int_orders_converted') }}
+    where is_completed and {{ rebuilt_customers() }}
+)
+
+select
+    customer_id,
+    cast(gap_days as integer) as gap_days,
+    cast(count(*) as bigint) as gaps
+from order_day_gaps
+where gap_days > 0
+group by customer_id, gap_days
