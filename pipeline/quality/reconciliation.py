@@ -11,7 +11,15 @@ import duckdb
 
 from pipeline.lib.schemas import MARTS_BUILD
 from pipeline.quality import reconciliation_sql as rules
-from pipeline.quality.runner import CheckRun, Rule, Severity, failures_metadata, grouped_checks, rule_spec, sql_rule
+from pipeline.quality.runner import (
+    CheckRun,
+    Rule,
+    Severity,
+    failures_metadata,
+    grouped_checks,
+    rule_spec,
+    sql_rule,
+)
 from pipeline.quality.sql import failing_rows
 
 
