@@ -9,30 +9,17 @@ select
 {%- else %}
 
 {#- The median of every gap > 0 between consecutive completed-order days of a customer, from how often each gap
-    occurs (int_customer_purchase_gap_counts): the k-th smallest gap is the smallest with at least k gaps up to it,
-    and the median is the mean of the floor((n + 1) / 2)-th and floor((n + 2) / 2)-th of n, as percentile_cont(0.5).
-    That reads a few hundred gap lengths instead of sorting every order of every customer again. -#}
+    occurs (int_customer_purchase_gap_counts): a few hundred gap lengths instead of sorting every order of every
+    customer again. -#}
 with gaps as (
     select gap_days, sum(gaps) as gaps
     from {{ ref('int_customer_purchase_gap_counts') }}
     group by gap_days
 ),
 
-cumulative as (
-    select
-        gap_days,
-        sum(gaps) over (order by gap_days rows between unbounded preceding and current row) as gaps_through,
-        sum(gaps) over () as total_gaps
-    from gaps
-),
-
 median_gap as (
-    select
-        (
-            min(case when gaps_through >= floor((total_gaps + 1) / 2) then gap_days end)
-            + min(case when gaps_through >= floor((total_gaps + 2) / 2) then gap_days end)
-        ) / 2.0 as median_gap_days
-    from cumulative
+    select median_value as median_gap_days
+    from ({{ median_from_counts('gaps', 'gap_days', 'gaps') }}) as medians
 )
 
 select
