@@ -2,8 +2,8 @@
 
 Two things widen it. A run that stopped before publishing leaves its window in `publish.pending_windows`
 (cleared by publishing), so the next build covers it again and publishes a consistent set. And a changed
-build fingerprint (the dbt models' code, the vars other than the window, the activity window W that dbt
-derived) changes every quarter's numbers, so the build covers all history.
+build fingerprint (the dbt models' code and declared columns, the vars other than the window, the activity
+window W that dbt derived) changes every quarter's numbers, so the build covers all history.
 """
 
 import datetime as dt
@@ -34,10 +34,20 @@ def create_state_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
+def _table_shape(node: Mapping[str, Any]) -> list[Any]:
+    """A model's columns, types and constraints as its YAML declares them. They live outside the SQL's checksum,
+    and an incremental table keeps the constraints it was created with, so a change must rebuild it."""
+    columns = [(name, c.get("data_type"), c.get("constraints", [])) for name, c in node.get("columns", {}).items()]
+    return [node.get("constraints", []), sorted(columns, key=lambda c: c[0])]
+
+
 def fingerprint(manifest: Mapping[str, Any], vars_without_window: Mapping[str, Any], activity_window: str) -> str:
-    """Changes whenever a model's SQL, a var or W changes; pure, so the rule is unit-tested."""
+    """Changes whenever a model's SQL or declared columns, a var or W changes; pure, so the rule is unit-tested."""
     project = manifest["metadata"].get("project_name")
-    models = sorted((uid, n["checksum"]["checksum"]) for uid, n in manifest["nodes"].items() if n["resource_type"] == "model")
+    models = sorted(
+        (uid, n["checksum"]["checksum"], _table_shape(n)) for uid, n in manifest["nodes"].items()
+        if n["resource_type"] == "model"
+    )
     macros = sorted((uid, m.get("macro_sql", "")) for uid, m in manifest["macros"].items() if m["package_name"] == project)
     payload = json.dumps([models, macros, dict(sorted(vars_without_window.items())), activity_window], default=str)
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import duckdb
 import pytest
 
+from pipeline.lib.schemas import MARTS_BUILD
 from tests.dbt.conftest import make_project, scalar
 
 MARTS = (
@@ -233,3 +235,25 @@ def test_builds_with_empty_invoices_or_orders(tmp_path, options):
             )
             == 0
         )
+
+
+def _declared_not_null(project) -> set[tuple[str, str]]:
+    manifest = json.loads((project.work_dir / "target" / "manifest.json").read_text())
+    return {
+        (node["name"], column)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["schema"] == MARTS_BUILD
+        for column, spec in node["columns"].items()
+        if any(c["type"] == "not_null" for c in spec.get("constraints", []))
+    }
+
+
+def test_declared_not_null_columns_are_enforced_by_the_marts_tables(built_project, con):
+    project, _ = built_project
+    declared = _declared_not_null(project)
+    assert len(declared) >= 40
+    enforced = set(con.execute(
+        "select table_name, column_name from duckdb_columns() where schema_name = ? and not is_nullable", [MARTS_BUILD]
+    ).fetchall())
+    assert enforced == declared
+

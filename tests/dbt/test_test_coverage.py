@@ -73,3 +73,18 @@ def test_customer_ids_in_staging_relate_to_customers(manifest):
     related = {uid.split(".")[-1] for uid, tests in _tests_by_model(manifest).items()
                if any(_name(t) == "relationships" for t in tests)}
     assert {"stg_billing__invoices", "stg_shop__orders", "stg_crm__churn_feedback", "customer_value"} <= related
+
+
+def test_every_mart_key_column_is_declared_not_null(manifest):
+    marts = {uid: m for uid, m in _models(manifest).items() if m["config"]["schema"] == MARTS_BUILD}
+    keys = {
+        (marts[uid]["name"], column)
+        for uid, tests in _tests_by_model(manifest).items() if uid in marts
+        for test in tests if _name(test) in KEY_TESTS
+        for column in test["test_metadata"]["kwargs"].get("combination_of_columns") or [test["column_name"]]
+    }
+    not_null = {
+        (m["name"], column) for m in marts.values() for column, spec in m["columns"].items()
+        if any(c["type"] == "not_null" for c in spec.get("constraints", []))
+    }
+    assert len(keys) >= 20 and keys - not_null == set()

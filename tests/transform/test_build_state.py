@@ -58,6 +58,12 @@ def test_fingerprint_follows_model_code_vars_macros_and_w():
     assert base != fingerprint(changed_model, {"reporting_currency": "USD"}, "[(90,)]")
     changed_macro = {**MANIFEST, "macros": {"macro.retention.m": {"package_name": "retention", "macro_sql": "2"}}}
     assert base != fingerprint(changed_macro, {"reporting_currency": "USD"}, "[(90,)]")
+    node = MANIFEST["nodes"]["model.retention.a"]
+    constrained = {**node, "columns": {"id": {"data_type": "bigint", "constraints": [{"type": "not_null"}]}}}
+    unconstrained = {**node, "columns": {"id": {"data_type": "bigint", "constraints": []}}}
+    shapes = {fingerprint({**MANIFEST, "nodes": {"model.retention.a": n}}, {"reporting_currency": "USD"}, "[(90,)]")
+              for n in (constrained, unconstrained)}
+    assert len(shapes) == 2 and base not in shapes  # a constraint alone, same SQL, rebuilds the tables
 
 
 def test_unit_tests_run_until_they_passed_on_the_same_code_per_step():

@@ -11,13 +11,7 @@
     fourth quarter so spreads three months of lines, not twelve, and sums four quarters per customer for the year,
     not twelve months (summing every month of the year into quarters, then keeping one, cost 1.4 s at L).
 -#}
-{{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_partition_window('period_start') }}",
-    tags=['partitioned'],
-) }}
+{{ config(pre_hook="{{ delete_partition_window('period_start') }}") }}
 
 with periods as (
     select grain, period_start

@@ -5,13 +5,7 @@
     (for the year grain, the years it overlaps) and keeps the others; rebuilt whole, every nightly run joined all
     3M cohort rows to all 17M revenue rows at L (1.0 s).
 -#}
-{{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_partition_window('cohort_period_start') }}",
-    tags=['partitioned'],
-) }}
+{{ config(pre_hook="{{ delete_partition_window('cohort_period_start') }}") }}
 
 with cohorts as (
     select customer_id, grain, cohort_period_start
