@@ -89,12 +89,6 @@ mrr as (
     group by intervals.customer_id
 ),
 
-order_values as (
-    select customer_id, avg(amount_reporting) as avg_order_value
-    from completed_orders
-    group by customer_id
-),
-
 open_lines as (
     select
         lines.customer_id,
@@ -118,7 +112,7 @@ select
     cast(coalesce(mrr.current_mrr, 0) as decimal(18, 4)) as current_mrr,
     cast(coalesce(purchase_gaps.order_days, 0) as bigint) as order_days,
     cast(purchase_gaps.median_purchase_gap_days as double) as median_purchase_gap_days,
-    cast(round(order_values.avg_order_value, 4) as decimal(18, 4)) as avg_order_value,
+    cast(round(purchase_gaps.avg_order_value, 4) as decimal(18, 4)) as avg_order_value,
     purchase_gaps.last_order_day,
     cast(coalesce(mrr.mrr_one_month_ago, 0) as decimal(18, 4)) as mrr_one_month_ago,
     open_lines.oldest_open_line_issued_on,
@@ -131,7 +125,6 @@ left join activity on activity.customer_id = customers.customer_id
 left join lifetime on lifetime.customer_id = customers.customer_id
 left join trailing_year on trailing_year.customer_id = customers.customer_id
 left join mrr on mrr.customer_id = customers.customer_id
-left join order_values on order_values.customer_id = customers.customer_id
 left join {{ ref('int_customer_purchase_gaps') }} as purchase_gaps
     on purchase_gaps.customer_id = customers.customer_id
 left join open_lines on open_lines.customer_id = customers.customer_id
