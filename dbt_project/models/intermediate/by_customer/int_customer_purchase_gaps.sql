@@ -1,12 +1,13 @@
 {#
     A customer's completed orders: the first and the last order day, how many order days, the median gap in days
     between consecutive ones, exactly as percentile_cont(0.5) (the mean of the two middle gaps when their number
-    is even), and the average order amount. The gaps come counted from int_customer_purchase_gap_counts, so the orders are sorted once per build for both
-    this model and the activity window W; DuckDB's per-group percentile_cont over the raw gaps took 26 s at L.
-    These depend on the customer's own orders only (no order lies after the as-of day, the last loaded
-    day), so an incremental build recomputes the changed customers alone. The BG/NBD inputs
-    (int_customer_purchase_histories) and customer_value read these instead of counting the distinct order days
-    and averaging the amounts of 10M orders in every build (the average alone took 0.8 s of CPU at L).
+    is even), and the average order amount. The gaps come counted from int_customer_purchase_gap_counts, so the
+    orders are sorted once per build for both this model and the activity window W; DuckDB's per-group
+    percentile_cont over the raw gaps took 26 s at L. All of these depend on the customer's own orders only (no
+    order lies after the as-of day, the last loaded day), so an incremental build recomputes the changed
+    customers alone. The BG/NBD inputs (int_customer_purchase_histories) and customer_value read these instead of
+    counting the distinct order days and averaging the amounts of 10M orders in every build (the average alone
+    took 0.8 s of CPU at L).
 #}
 -- depends_on: {{ ref('int_customers_changed') }}
 with order_days as (
