@@ -14,7 +14,7 @@ import duckdb
 
 from pipeline.lib.process import exit_now, loading_without_gc
 from pipeline.orchestration.errors import PipelineFailed
-from pipeline.settings import Settings, SettingsError
+from pipeline.settings import Settings, SettingsError, load_settings
 
 UI_HINT = "Open the Dagster UI: ./dev ui   (then http://127.0.0.1:3000; runs of `retention run` show there)"
 
@@ -45,7 +45,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     with start_parse(settings.dbt_project_dir, vars_arg(settings_vars(settings))) as parse, loading_without_gc():
         import dagster as dg
 
-        from pipeline.lib.definitions_builder import build_definitions
+        from pipeline.definitions_builder import build_definitions
         from pipeline.lib.partitions import parse_period
         from pipeline.orchestration.runner import run_nightly, run_pipeline
         from pipeline.reporting.summary import summary_lines
@@ -144,7 +144,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
+        settings = load_settings()
         return args.func(args, settings)
     except SettingsError as exc:
         print(f"retention: configuration error: {exc}", file=sys.stderr)

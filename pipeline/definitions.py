@@ -1,8 +1,8 @@
-"""The one entry point: collects the domains into Definitions, configured from RETENTION_* settings."""
+"""The one entry point (`workspace.yaml`, `dagster dev`): every domain's definitions, from the RETENTION_* settings."""
 
 import dagster as dg
 
-from pipeline.lib.definitions_builder import build_definitions
-from pipeline.settings import Settings
+from pipeline.definitions_builder import build_definitions
+from pipeline.settings import load_settings
 
-defs: dg.Definitions = build_definitions(Settings.from_env())
+defs: dg.Definitions = build_definitions(load_settings())

@@ -1,124 +1,133 @@
-"""Every RETENTION_* environment variable, typed, with its default. The only module that reads the environment.
+"""Every RETENTION_* setting in one place: its type, its one default and the values it accepts.
 
-Paths are relative to the current directory (the repository root when you follow the README), which is where
-`dagster dev` and the `retention` command are started from.
+`load_settings()` reads them from the environment and from `.env` in the working directory (the environment
+wins), for every command: `retention ...`, `dagster dev` and the runs it launches. Everything else receives
+values from a `Settings`: the Dagster resources and the dbt vars are built from it in `pipeline/definitions.py`,
+so no other module reads the environment or repeats a default. Paths are relative to the working directory.
+
+A bad value raises `SettingsError` with one line per bad variable, naming the variable, the value and the
+accepted form; the command stops before anything runs (exit 2).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+import re
 import zoneinfo
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
 
+import pycountry
+from croniter import croniter
+from pydantic import AfterValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-def _cron(name: str, default: str) -> str:
-    raw = " ".join(_get(name, default).split())
-    if len(raw.split(" ")) != 5:
-        raise SettingsError(f"{name}={raw!r} is not a cron expression of 5 fields (minute hour day month weekday)")
-    return raw
-
-
-def _timezone(name: str, default: str) -> str:
-    raw = _get(name, default)
-    try:
-        zoneinfo.ZoneInfo(raw)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise SettingsError(f"{name}={raw!r} is not an IANA time zone such as UTC or Europe/Berlin") from exc
-    return raw
+PREFIX = "RETENTION_"
+DUCKDB_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
-    """A RETENTION_* variable holds a value that cannot be used."""
+    """One or more settings hold a value that cannot be used; the message has one line per variable."""
 
 
-def _get(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
-    return value or default
+def accepts(form: str, **constraints: Any) -> Any:
+    """A field's constraints plus the accepted form that an error message shows."""
+    return Field(json_schema_extra={"accepts": form}, **constraints)
 
 
-def _date(name: str, default: str) -> dt.date:
-    raw = _get(name, default)
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError("unknown currency")
+    return code
+
+
+def _duckdb_size(value: str) -> str:
+    if not DUCKDB_SIZE.fullmatch(value.strip()):
+        raise ValueError("not a size")
+    return value.strip()
+
+
+def _cron(value: str) -> str:
+    expression = " ".join(value.split())
+    if len(expression.split(" ")) != 5 or not croniter.is_valid(expression):
+        raise ValueError("not a cron expression")
+    return expression
+
+
+def _timezone(value: str) -> str:
     try:
-        return dt.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not a date (expected YYYY-MM-DD)") from exc
-
-
-def _positive_float(name: str, default: str, upper: float | None = None) -> float:
-    raw = _get(name, default)
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value <= 0 or (upper is not None and value > upper):
-        limit = f" and at most {upper}" if upper is not None else ""
-        raise SettingsError(f"{name}={raw!r} must be a number above 0{limit}")
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("unknown time zone") from exc
     return value
 
 
-def _positive_int(name: str, default: str) -> int:
-    value = _optional_positive_int(name)
-    return int(default) if value is None else value
+Days = Annotated[int, accepts("a whole number of days, at least 1", ge=1)]
+Percent = Annotated[float, accepts("a percentage from 0 to 100", ge=0, le=100)]
 
 
-def _optional_positive_int(name: str) -> int | None:
-    raw = _get(name, "")
-    if not raw:
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise SettingsError(f"{name}={raw!r} is not a positive whole number")
-    return int(raw)
+class Settings(BaseSettings):
+    """The settings of one deployment. Field names are the variable names without RETENTION_."""
 
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True
+    )
 
-@dataclass(frozen=True)
-class Settings:
-    landing_dir: Path
-    warehouse: Path
-    reporting_currency: str
-    start: dt.date
-    activity_window_days: int | None  # None: derived from the data (3 x median purchase gap)
-    duckdb_memory_limit: str
-    duckdb_threads: int | None
-    dbt_project_dir: Path
-    dagster_home: Path | None  # Dagster's own DAGSTER_HOME: when set, runs are recorded there
-    export_dir: Path
-    overdue_factor: float
-    inactive_days: int
-    payment_grace_days: int
-    p_alive_threshold: float
-    mrr_contraction_min_pct: float
-    max_staleness_hours: float
-    max_quarantine_pct: float
-    nightly_cron: str
-    nightly_timezone: str
+    landing_dir: Path = Path("data/landing")
+    warehouse: Path = Path("data/warehouse.duckdb")
+    reporting_currency: Annotated[str, AfterValidator(_currency), accepts("an ISO 4217 code such as USD or EUR")] = "USD"
+    start: Annotated[dt.date, accepts("a date as YYYY-MM-DD")] = dt.date(2021, 1, 1)
+    activity_window_days: Annotated[int | None, accepts("a whole number of days, at least 1, or empty to derive it",
+                                                        ge=1)] = None
+    duckdb_memory_limit: Annotated[str, AfterValidator(_duckdb_size), accepts("a size such as 4GB or 512MB")] = "4GB"
+    duckdb_threads: Annotated[int | None, accepts("a whole number, at least 1, or empty for all cores", ge=1)] = None
+    dbt_project_dir: Path = Path("dbt_project")
+    export_dir: Path = Path("data/exports")
     report_path: Path = Path("data/reports/retention_report.html")
+    overdue_factor: Annotated[float, accepts("a number above 0", gt=0)] = 1.5
+    inactive_days: Days = 90
+    payment_grace_days: Annotated[int, accepts("a whole number of days, at least 0", ge=0)] = 14
+    p_alive_threshold: Annotated[float, accepts("a probability above 0 and at most 1", gt=0, le=1)] = 0.5
+    mrr_contraction_min_pct: Percent = 5.0
+    max_staleness_hours: Annotated[float, accepts("a number of hours above 0", gt=0)] = 36.0
+    max_quarantine_pct: Percent = 5.0
+    nightly_cron: Annotated[str, AfterValidator(_cron), accepts("a cron expression of 5 fields such as '0 2 * * *'")] = (
+        "0 2 * * *"
+    )
+    nightly_timezone: Annotated[str, AfterValidator(_timezone), accepts("an IANA time zone such as UTC or Europe/Berlin")] = (
+        "UTC"
+    )
+    # Dagster's own variable, read here so that `.env` can hold it too: where run history is kept.
+    dagster_home: Path | None = Field(None, validation_alias="DAGSTER_HOME")
 
-    @classmethod
-    def from_env(cls) -> Settings:
-        currency = _get("RETENTION_REPORTING_CURRENCY", "USD").upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise SettingsError(f"RETENTION_REPORTING_CURRENCY={currency!r} is not an ISO 4217 code")
-        return cls(
-            landing_dir=Path(_get("RETENTION_LANDING_DIR", "data/landing")),
-            warehouse=Path(_get("RETENTION_WAREHOUSE", "data/warehouse.duckdb")),
-            reporting_currency=currency,
-            start=_date("RETENTION_START", "2021-01-01"),
-            activity_window_days=_optional_positive_int("RETENTION_ACTIVITY_WINDOW_DAYS"),
-            duckdb_memory_limit=_get("RETENTION_DUCKDB_MEMORY_LIMIT", "4GB"),
-            duckdb_threads=_optional_positive_int("RETENTION_DUCKDB_THREADS"),
-            dbt_project_dir=Path(_get("RETENTION_DBT_PROJECT_DIR", "dbt_project")),
-            dagster_home=Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else None,
-            export_dir=Path(_get("RETENTION_EXPORT_DIR", "data/exports")),
-            overdue_factor=_positive_float("RETENTION_OVERDUE_FACTOR", "1.5"),
-            inactive_days=_positive_int("RETENTION_INACTIVE_DAYS", "90"),
-            payment_grace_days=_positive_int("RETENTION_PAYMENT_GRACE_DAYS", "14"),
-            p_alive_threshold=_positive_float("RETENTION_P_ALIVE_THRESHOLD", "0.5", upper=1.0),
-            mrr_contraction_min_pct=_positive_float("RETENTION_MRR_CONTRACTION_MIN_PCT", "5", upper=100.0),
-            max_staleness_hours=_positive_float("RETENTION_MAX_STALENESS_HOURS", "36"),
-            max_quarantine_pct=_positive_float("RETENTION_MAX_QUARANTINE_PCT", "5", upper=100.0),
-            nightly_cron=_cron("RETENTION_NIGHTLY_CRON", "0 2 * * *"),
-            nightly_timezone=_timezone("RETENTION_NIGHTLY_TIMEZONE", "UTC"),
-            report_path=Path(_get("RETENTION_REPORT_PATH", "data/reports/retention_report.html")),
-        )
+
+def variable(field: str) -> str:
+    return "DAGSTER_HOME" if field == "dagster_home" else PREFIX + field.upper()
+
+
+def _accepted_form(field: str) -> str:
+    info = Settings.model_fields[field]
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    for meta in info.metadata:
+        extra = {**extra, **(getattr(meta, "json_schema_extra", None) or {})}
+    return str(extra.get("accepts", "a valid value"))
+
+
+def describe(error: ValidationError) -> str:
+    """One line per bad variable: name, value, accepted form."""
+    lines = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else ""
+        if field not in Settings.model_fields:
+            field = next((f for f in Settings.model_fields if variable(f) == field), field)
+        lines.append(f"{variable(field)}={item['input']!r} is not accepted: expected {_accepted_form(field)}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def load_settings(**values: Any) -> Settings:
+    """The settings from the environment and `.env`; `values` (field names) take precedence (tests)."""
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        raise SettingsError(describe(error)) from None

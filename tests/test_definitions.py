@@ -10,8 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.lib.definitions_builder import build_definitions
-from pipeline.settings import Settings
+from pipeline.definitions_builder import build_definitions
+from pipeline.settings import load_settings
 
 RAW_KEYS = [["billing", "invoices"], ["shop", "orders"], ["crm", "customers"], ["finance", "fx_rates"],
             ["marketing", "acquisition_costs"], ["crm", "churn_feedback"]]
@@ -24,7 +24,7 @@ def defs(tmp_path_factory) -> dg.Definitions:
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
             mp.setenv(name, value)
-        return build_definitions(Settings.from_env())
+        return build_definitions(load_settings())
 
 
 def test_dagster_definitions_validate(tmp_path):

@@ -19,7 +19,7 @@ class Warehouse(dg.ConfigurableResource):
     """Connections to the DuckDB warehouse file."""
 
     path: str
-    memory_limit: str = "4GB"
+    memory_limit: str | None = None  # None: DuckDB's own; the pipeline passes RETENTION_DUCKDB_MEMORY_LIMIT
     threads: int | None = None
 
     @contextmanager
@@ -27,7 +27,7 @@ class Warehouse(dg.ConfigurableResource):
         path = Path(self.path)
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        config = {"memory_limit": self.memory_limit}
+        config = {"memory_limit": self.memory_limit} if self.memory_limit else {}
         if self.threads:
             config["threads"] = self.threads
         con = duckdb.connect(str(path), read_only=read_only, config=config)

@@ -30,13 +30,15 @@ SIGNAL_COLUMNS = (
 
 @dataclass(frozen=True)
 class Thresholds:
-    overdue_factor: float = 1.5  # x the customer's own median purchase gap
-    inactive_days: int = 90
-    payment_grace_days: int = 14
-    p_alive_threshold: float = 0.5
+    """The RETENTION_* thresholds of the reasons (their defaults live in pipeline/settings.py)."""
+
+    overdue_factor: float  # x the customer's own median purchase gap
+    inactive_days: int
+    payment_grace_days: int
+    p_alive_threshold: float
     # A fall smaller than this share of last month's MRR is not flagged: with invoices converted at each
     # period's own fx rate, currency moves alone shift a EUR customer's MRR by 1-3 % a month.
-    mrr_contraction_min_pct: float = 5.0
+    mrr_contraction_min_pct: float
     min_order_days_for_overdue: int = 3  # a median gap needs a few gaps to mean something
 
 

@@ -44,14 +44,19 @@ class RiskSettings(dg.ConfigurableResource):
     """Thresholds of the at-risk reasons (RETENTION_OVERDUE_FACTOR, _INACTIVE_DAYS, _PAYMENT_GRACE_DAYS,
     _P_ALIVE_THRESHOLD, _MRR_CONTRACTION_MIN_PCT)."""
 
-    overdue_factor: float = 1.5
-    inactive_days: int = 90
-    payment_grace_days: int = 14
-    p_alive_threshold: float = 0.5
+    overdue_factor: float
+    inactive_days: int
+    payment_grace_days: int
+    p_alive_threshold: float
+    mrr_contraction_min_pct: float
 
     def thresholds(self) -> Thresholds:
         return Thresholds(
-            self.overdue_factor, self.inactive_days, self.payment_grace_days, self.p_alive_threshold
+            self.overdue_factor,
+            self.inactive_days,
+            self.payment_grace_days,
+            self.p_alive_threshold,
+            self.mrr_contraction_min_pct,
         )
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.ingest.contract import INVOICE_STATUSES, ORDER_STATUSES
 from pipeline.lib.schemas import MARTS_BUILD
-from pipeline.settings import Settings
+from pipeline.settings import load_settings
 from pipeline.transform.project import load_dbt_project
 
 KEY_TESTS = {"unique", "unique_combination_of_columns"}
@@ -15,7 +15,7 @@ KEY_TESTS = {"unique", "unique_combination_of_columns"}
 
 @pytest.fixture(scope="module")
 def manifest():
-    project = load_dbt_project(Settings.from_env().dbt_project_dir)
+    project = load_dbt_project(load_settings().dbt_project_dir)
     return json.loads(project.manifest_path.read_text())
 
 

@@ -9,9 +9,17 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipeline.definitions_builder import build_resources
 from pipeline.ingest.tables import create_warehouse_tables
 from pipeline.lib.warehouse import Warehouse
 from pipeline.quality import QualitySettings
+from pipeline.settings import load_settings
+
+QUALITY = build_resources(load_settings())["quality"]  # the documented RETENTION_* defaults
+
+
+def quality_settings(**changes) -> QualitySettings:
+    return QualitySettings(**{**QUALITY.model_dump(), **changes})
 
 NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # only used to place rows relative to the check's clock
 
@@ -104,7 +112,7 @@ def evaluate(
         assets=[dg.AssetSpec(k) for k in keys],
         asset_checks=checks,
         jobs=[job],
-        resources={"warehouse": Warehouse(path=str(path)), "quality": quality or QualitySettings()},
+        resources={"warehouse": Warehouse(path=str(path)), "quality": quality or QUALITY},
     )
     result = defs.resolve_job_def("quality_checks_only").execute_in_process(raise_on_error=False)
     return {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}

@@ -8,7 +8,7 @@ import duckdb
 
 from pipeline.lib.warehouse import Warehouse
 from pipeline.quality.runner import Rule, grouped_checks, rule_spec
-from pipeline.quality.settings import QualitySettings
+from tests.quality.conftest import QUALITY
 
 ASSET = dg.AssetKey(["raw", "thing"])
 
@@ -25,7 +25,7 @@ def _run(group: dg.AssetChecksDefinition, path, checks=None, assets=()):
         assets=list(assets) or [dg.AssetSpec(ASSET)],
         asset_checks=[group],
         jobs=[dg.define_asset_job("checks_only", selection=selection)],
-        resources={"warehouse": Warehouse(path=str(path)), "quality": QualitySettings()},
+        resources={"warehouse": Warehouse(path=str(path)), "quality": QUALITY},
     )
     result = defs.resolve_job_def("checks_only").execute_in_process(raise_on_error=False)
     return result, {e.check_name: e for e in result.get_asset_check_evaluations()}

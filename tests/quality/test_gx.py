@@ -6,17 +6,14 @@ import dagster as dg
 import duckdb
 
 from pipeline.ingest.tables import create_warehouse_tables
-from pipeline.quality import QualitySettings
 from pipeline.quality.expectations import MART_SUITES, RAW_SUITES, Params, Suite
 from pipeline.quality.gx_checks import gx_checks
 from pipeline.quality.gx_run import sample_sql
 
-from .conftest import evaluate, meta, write_sql
+from .conftest import evaluate, meta, quality_settings, write_sql
 
 INVOICES = ("billing/invoices", "landed_rows_are_plausible")
 ORDERS = ("shop/orders", "landed_rows_are_plausible")
-
-
 
 
 def stored(path) -> list[tuple]:
@@ -75,7 +72,7 @@ def test_raw_suites_validate_only_batches_no_validation_accepted_yet(wh):
 
 def test_a_warning_accepts_its_batches(wh):
     write_sql(wh, "UPDATE shop.orders SET amount = 20000000 WHERE order_id = 'o1'")
-    settings = QualitySettings(max_plausible_amount=1_000_000)
+    settings = quality_settings(max_plausible_amount=1_000_000)
     first = evaluate(gx_checks(), wh, settings)[ORDERS]
     assert not first.passed and first.severity == dg.AssetCheckSeverity.WARN
     assert evaluate(gx_checks(), wh, settings)[ORDERS].passed  # nothing new since the accepted batch
@@ -129,7 +126,7 @@ def test_bad_status_future_timestamp_and_inverted_period_are_errors(wh):
 
 def test_only_implausible_amounts_is_a_warning(wh):
     write_sql(wh, "UPDATE shop.orders SET amount = 20000000 WHERE order_id = 'o1'")
-    orders = evaluate(gx_checks(), wh, QualitySettings(max_plausible_amount=1_000_000))[ORDERS]
+    orders = evaluate(gx_checks(), wh, quality_settings(max_plausible_amount=1_000_000))[ORDERS]
     assert not orders.passed
     assert orders.severity == dg.AssetCheckSeverity.WARN
 

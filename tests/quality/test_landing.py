@@ -4,10 +4,9 @@ import datetime as dt
 
 import dagster as dg
 
-from pipeline.quality import QualitySettings
 from pipeline.quality.landing import is_fresh, landing_checks, staleness_hours
 
-from .conftest import NOW, evaluate, meta, write_sql
+from .conftest import NOW, evaluate, meta, quality_settings, write_sql
 
 FRESH = ("ingest/manifest", "landing_data_is_fresh")
 INVOICES = ("billing/invoices", "quarantine_share_within_limit")
@@ -46,7 +45,7 @@ def test_a_recent_load_is_fresh_and_an_old_one_warns(wh):
     assert not evaluate(landing_checks(), wh)[FRESH].passed
     write_sql(wh, manifest(3, "orders", 5, 5, 0, NOW - dt.timedelta(hours=1)))
     assert evaluate(landing_checks(), wh)[FRESH].passed
-    assert not evaluate(landing_checks(), wh, QualitySettings(max_staleness_hours=0.5))[FRESH].passed
+    assert not evaluate(landing_checks(), wh, quality_settings(max_staleness_hours=0.5))[FRESH].passed
 
 
 def test_quarantine_share_of_the_latest_batch_against_the_threshold(wh):
@@ -61,7 +60,7 @@ def test_quarantine_share_of_the_latest_batch_against_the_threshold(wh):
     assert meta(results[INVOICES], "quarantined_pct") == 10.0
     assert meta(results[INVOICES], "latest_batch")["batch_id"] == 2
     assert results[ORDERS].passed
-    assert evaluate(landing_checks(), wh, QualitySettings(max_quarantine_pct=10))[INVOICES].passed
+    assert evaluate(landing_checks(), wh, quality_settings(max_quarantine_pct=10))[INVOICES].passed
 
 
 def test_a_file_rejected_whole_counts_as_fully_quarantined(wh):

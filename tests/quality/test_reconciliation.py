@@ -7,10 +7,9 @@ import pytest
 from pipeline.lib.warehouse import Warehouse
 from pipeline.quality import reconciliation_sql as rules
 from pipeline.quality.reconciliation import reconciliation_checks
-from pipeline.quality.settings import QualitySettings
 from pipeline.quality.sql import failing_rows
 
-from .conftest import evaluate, meta, write_sql
+from .conftest import QUALITY, evaluate, meta, write_sql
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 BLOCKING = [
@@ -123,7 +122,7 @@ def test_a_failing_blocking_check_stops_the_downstream_assets(wh):
 
     key = dg.AssetCheckKey(dg.AssetKey(["marts_build", "revenue_churn"]), "mrr_movements_reconcile")
     check = next(c for c in reconciliation_checks() if key in c.check_keys)
-    result = dg.materialize([revenue_churn, published_revenue_churn, check], resources={"warehouse": Warehouse(path=str(wh)), "quality": QualitySettings()},
+    result = dg.materialize([revenue_churn, published_revenue_churn, check], resources={"warehouse": Warehouse(path=str(wh)), "quality": QUALITY},
                             raise_on_error=False)
     assert not result.success
     assert ran == ["revenue_churn"]

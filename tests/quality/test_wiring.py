@@ -5,14 +5,14 @@ import sys
 
 import dagster as dg
 
-from pipeline.lib.definitions_builder import build_definitions
+from pipeline.definitions_builder import build_definitions
 from pipeline.quality import quality_checks
-from pipeline.settings import Settings
+from pipeline.settings import load_settings
 
 
 def test_every_check_targets_an_asset_of_the_pipeline_and_adds_no_duplicate(tmp_path, monkeypatch):
     monkeypatch.setenv("RETENTION_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
-    defs = build_definitions(Settings.from_env())
+    defs = build_definitions(load_settings())
     graph = defs.resolve_asset_graph()
     ours = [k for c in quality_checks() for k in c.check_keys]
     assert len(ours) == len(set(ours))

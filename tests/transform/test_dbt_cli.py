@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource
 
-from pipeline.settings import Settings
+from pipeline.settings import load_settings
 from pipeline.transform.dbt_cli import (
     ADAPTER_HOOK,
     PARTIAL_PARSE,
@@ -33,7 +33,7 @@ def test_version_comes_from_the_installed_package_without_a_subprocess(monkeypat
         raise AssertionError("dbt --version was run")
 
     monkeypatch.setattr("dagster_dbt.core.resource.check_output", no_subprocess)
-    resource = DbtCli(project_dir=str(Settings.from_env().dbt_project_dir), dbt_executable=dbt_executable())
+    resource = DbtCli(project_dir=str(load_settings().dbt_project_dir), dbt_executable=dbt_executable())
     assert str(getattr(resource, VERSION_HOOK)) == importlib.metadata.version("dbt-core")
     assert getattr(resource, ADAPTER_HOOK)(["build"]) is None
 
@@ -75,7 +75,7 @@ def test_a_build_after_a_new_warehouse_path_reuses_the_load_time_parse(tmp_path)
     """The load-time parse for a new warehouse refreshes target/; the step, which kept its file from the last
     run (other vars), must start from that parse instead of parsing the whole project again."""
     project_dir = tmp_path / "dbt_project"
-    shutil.copytree(Settings.from_env().dbt_project_dir, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(load_settings().dbt_project_dir, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
     first = vars_arg(dbt_vars(tmp_path / "first.duckdb", "USD", None))
     project = load_dbt_project(project_dir, first)
     step = project.project_dir / step_target_path(project.target_path, "dbt_models")

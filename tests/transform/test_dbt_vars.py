@@ -39,13 +39,13 @@ def test_vars_arg_is_json():
 
 
 def test_the_early_parse_and_the_dbt_vars_resource_pass_the_same_vars(monkeypatch, tmp_path):
-    from pipeline.settings import Settings
+    from pipeline.settings import load_settings
     from pipeline.transform.assets import DbtVars
     from pipeline.transform.dbt_vars import settings_vars
 
     monkeypatch.setenv("RETENTION_WAREHOUSE", str(tmp_path / "w.duckdb"))
     monkeypatch.setenv("RETENTION_ACTIVITY_WINDOW_DAYS", "30")
-    settings = Settings.from_env()
+    settings = load_settings()
     resource = DbtVars(
         warehouse_path=str(settings.warehouse.resolve()),
         reporting_currency=settings.reporting_currency,

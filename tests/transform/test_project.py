@@ -2,14 +2,14 @@
 
 import shutil
 
-from pipeline.settings import Settings
+from pipeline.settings import load_settings
 from pipeline.transform.parse import start_parse
 from pipeline.transform.project import SOURCE_DIGEST, load_dbt_project, source_digest
 
 
 def test_manifest_is_reparsed_only_when_a_project_file_changes(tmp_path):
     project_dir = tmp_path / "dbt_project"
-    shutil.copytree(Settings.from_env().dbt_project_dir, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(load_settings().dbt_project_dir, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
     project = load_dbt_project(project_dir)
     manifest = project.manifest_path
     parsed_at = manifest.stat().st_mtime_ns
@@ -27,7 +27,7 @@ def test_manifest_is_reparsed_only_when_a_project_file_changes(tmp_path):
 
 def test_a_parse_started_early_is_used_only_for_its_own_vars_and_stopped_when_unused(tmp_path):
     project_dir = tmp_path / "dbt_project"
-    shutil.copytree(Settings.from_env().dbt_project_dir, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(load_settings().dbt_project_dir, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
     digest = project_dir / "target" / SOURCE_DIGEST
     with start_parse(project_dir, ["--vars", '{"reporting_currency": "EUR"}']) as unused:
         assert unused.process is not None

@@ -5,7 +5,7 @@ import json
 import dagster as dg
 import pytest
 
-from pipeline.settings import Settings
+from pipeline.settings import load_settings
 from pipeline.transform.assets import LayerTranslator
 from pipeline.transform.project import load_dbt_project
 from pipeline.transform.unit_tests import evaluations, unit_test_check_keys
@@ -13,7 +13,7 @@ from pipeline.transform.unit_tests import evaluations, unit_test_check_keys
 
 @pytest.fixture(scope="module")
 def manifest_and_project():
-    project = load_dbt_project(Settings.from_env().dbt_project_dir)
+    project = load_dbt_project(load_settings().dbt_project_dir)
     return json.loads(project.manifest_path.read_text()), project
 
 

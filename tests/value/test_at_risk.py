@@ -1,14 +1,22 @@
 """At-risk reasons and ranking on hand-made customers (as of 2025-06-30)."""
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
 import pytest
 
+from pipeline.definitions_builder import build_resources
+from pipeline.settings import load_settings
 from pipeline.value.at_risk import Thresholds, at_risk, mask_email, mask_name, reason_flags, value_at_risk
 from pipeline.value.at_risk_asset import shape
 
 AS_OF = dt.date(2025, 6, 30)
+DEFAULTS = build_resources(load_settings())["risk"].thresholds()  # the documented RETENTION_* defaults
+
+
+def thresholds(**changes) -> Thresholds:
+    return dataclasses.replace(DEFAULTS, **changes)
 D = dt.date
 
 
@@ -33,7 +41,7 @@ def frame(*rows):
 
 
 def flags_of(row, t: Thresholds | None = None):
-    flags = reason_flags(frame(row), t or Thresholds()).iloc[0]
+    flags = reason_flags(frame(row), t or DEFAULTS).iloc[0]
     return {name for name, on in flags.items() if on}
 
 
@@ -67,7 +75,7 @@ def test_mrr_contraction_when_mrr_fell_over_the_last_month_by_more_than_the_thre
     assert flags_of(customer("c", current_mrr=120.0, mrr_one_month_ago=100.0)) == set()
     # a 2 % fall is currency noise under the default 5 % threshold, a signal under a 1 % threshold
     assert flags_of(customer("c", current_mrr=98.0, mrr_one_month_ago=100.0)) == set()
-    assert flags_of(customer("c", current_mrr=98.0, mrr_one_month_ago=100.0), Thresholds(mrr_contraction_min_pct=1)) == {"mrr_contraction"}
+    assert flags_of(customer("c", current_mrr=98.0, mrr_one_month_ago=100.0), thresholds(mrr_contraction_min_pct=1)) == {"mrr_contraction"}
 
 
 def test_payment_overdue_after_the_grace_period():
@@ -80,7 +88,7 @@ def test_payment_overdue_after_the_grace_period():
 def test_low_p_alive_below_threshold_and_never_when_unknown():
     assert flags_of(customer("e", p_alive=0.49)) == {"low_p_alive"}
     assert flags_of(customer("e", p_alive=0.5)) == set()
-    assert flags_of(customer("e", p_alive=0.2), Thresholds(p_alive_threshold=0.1)) == set()
+    assert flags_of(customer("e", p_alive=0.2), thresholds(p_alive_threshold=0.1)) == set()
 
 
 def test_value_at_risk_is_the_larger_of_trailing_revenue_and_annual_run_rate():
@@ -107,7 +115,7 @@ def test_ranking_by_expected_loss_then_value():
         customer("another", current_mrr=50.0, mrr_one_month_ago=70.0),
         customer("fine", current_mrr=100.0, mrr_one_month_ago=100.0, p_alive=0.95),
     )
-    ranked = at_risk(rows, Thresholds())
+    ranked = at_risk(rows, DEFAULTS)
     assert ranked["customer_id"].tolist() == ["likely_gone", "another", "unknown", "safe_big"]
     assert ranked["priority_rank"].tolist() == [1, 2, 3, 4]
     assert ranked.loc[0, "reasons"] == ["payment_overdue", "low_p_alive"]
@@ -117,7 +125,7 @@ def test_ranking_by_expected_loss_then_value():
 def test_published_columns_and_next_order_date():
     ranked = at_risk(
         frame(customer("h", last_order_day=D(2025, 5, 1), order_days=4, median_purchase_gap_days=14.5)),
-        Thresholds(),
+        DEFAULTS,
     )
     ranked["name"], ranked["email"], ranked["segment"] = "Ada", "ada@example.com", "smb"
     row = shape(ranked).iloc[0]
@@ -151,7 +159,7 @@ def test_mask_email():
 def test_metadata_preview_masks_names():
     from pipeline.value.at_risk_asset import top_preview
 
-    ranked = at_risk(frame(customer("k", current_mrr=10.0, mrr_one_month_ago=20.0)), Thresholds())
+    ranked = at_risk(frame(customer("k", current_mrr=10.0, mrr_one_month_ago=20.0)), DEFAULTS)
     ranked["name"], ranked["email"], ranked["segment"] = "Grace Hopper", "grace@example.com", "smb"
     preview = top_preview(shape(ranked))
     assert "G**** H*****" in preview and "Grace" not in preview and "grace@" not in preview

@@ -1,4 +1,8 @@
-"""Wires settings into resources and collects every domain's assets and jobs."""
+"""Builds everything Dagster loads from one `Settings`: the resources, the dbt vars and every domain's assets.
+
+The only place where settings become resources, so a setting has one default (pipeline/settings.py) and one
+route into the code.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +26,32 @@ from pipeline.value.exports import Exports, outreach_exports
 from pipeline.value.purchase_model import purchase_model
 
 
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """Every resource but dbt's, from the settings."""
+    return {
+        "warehouse": Warehouse(
+            path=str(settings.warehouse.resolve()),
+            memory_limit=settings.duckdb_memory_limit,
+            threads=settings.duckdb_threads,
+        ),
+        "landing": Landing(path=str(settings.landing_dir.resolve())),
+        "risk": RiskSettings(
+            overdue_factor=settings.overdue_factor,
+            inactive_days=settings.inactive_days,
+            payment_grace_days=settings.payment_grace_days,
+            p_alive_threshold=settings.p_alive_threshold,
+            mrr_contraction_min_pct=settings.mrr_contraction_min_pct,
+        ),
+        "exports": Exports(path=str(settings.export_dir.resolve())),
+        "report": ReportSettings(path=str(settings.report_path.resolve())),
+        "quality": QualitySettings(
+            max_staleness_hours=settings.max_staleness_hours, max_quarantine_pct=settings.max_quarantine_pct
+        ),
+    }
+
+
 def build_definitions(settings: Settings, parse: Parse | None = None) -> dg.Definitions:
     """Everything Dagster loads. `parse` is a `dbt parse` already started for these settings (see parse.py)."""
-    warehouse_path = str(settings.warehouse.resolve())
     dbt_vars = DbtVars(**settings_vars(settings))
     project = load_dbt_project(settings.dbt_project_dir, dbt_vars.build(), parse)
     partitions_def = quarterly_partitions(settings.start)
@@ -49,23 +76,8 @@ def build_definitions(settings: Settings, parse: Parse | None = None) -> dg.Defi
         # One process per run, steps one after another: DuckDB allows a single writing process.
         executor=dg.in_process_executor,
         resources={
-            "warehouse": Warehouse(
-                path=warehouse_path, memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads
-            ),
-            "landing": Landing(path=str(settings.landing_dir.resolve())),
+            **build_resources(settings),
             "dbt": DbtCli(project_dir=project, dbt_executable=dbt_executable()),
-            "risk": RiskSettings(
-                overdue_factor=settings.overdue_factor,
-                inactive_days=settings.inactive_days,
-                payment_grace_days=settings.payment_grace_days,
-                p_alive_threshold=settings.p_alive_threshold,
-                mrr_contraction_min_pct=settings.mrr_contraction_min_pct,
-            ),
-            "exports": Exports(path=str(settings.export_dir.resolve())),
-            "report": ReportSettings(path=str(settings.report_path.resolve())),
-            "quality": QualitySettings(
-                max_staleness_hours=settings.max_staleness_hours, max_quarantine_pct=settings.max_quarantine_pct
-            ),
             "dbt_vars": dbt_vars,
         },
     )
