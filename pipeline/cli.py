@@ -1,7 +1,7 @@
 """`retention sample-data | run | nightly | demo | report | bench`: the command line, a thin shell.
 
-Nothing slow is imported at module level: `run` starts the dbt parse a fresh warehouse needs before it imports
-Dagster and dagster-dbt, so the two overlap (see pipeline/transform/parse.py).
+Nothing slow is imported at module level, so `retention report` or a bad setting answers at once. Settings are
+read (and checked) before anything else runs.
 """
 
 from __future__ import annotations
@@ -39,10 +39,7 @@ def cmd_sample_data(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.transform.dbt_vars import settings_vars, vars_arg
-    from pipeline.transform.parse import start_parse
-
-    with start_parse(settings.dbt_project_dir, vars_arg(settings_vars(settings))) as parse, loading_without_gc():
+    with loading_without_gc():
         import dagster as dg
 
         from pipeline.definitions_builder import build_definitions
@@ -52,27 +49,29 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
         period_from = parse_period(args.period_from) if args.period_from else None
         period_to = parse_period(args.period_to) if args.period_to else None
-        defs = build_definitions(settings, parse)
-        instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
+        defs = build_definitions(settings)
+        home = settings.dagster_home
+        instance = dg.DagsterInstance.from_config(str(home)) if home else dg.DagsterInstance.ephemeral()
     with instance:
         if getattr(args, "nightly", False):
             runs = run_nightly(defs, instance)
         else:
-            connect = lambda: duckdb.connect(str(settings.warehouse), read_only=True)  # noqa: E731
-            runs = run_pipeline(defs, instance, connect, period_from, period_to)
+            runs = run_pipeline(defs, instance, settings.warehouse, period_from, period_to, args.full_refresh)
     print()
     if len(runs) == 1:
         print("Ingest loaded nothing new: no quarter rebuilt.")
     for run in runs:
         scope = f" quarters {run.partition_range[0]} .. {run.partition_range[1]}" if run.partition_range else ""
         print(f"Run {run.run_id} ({run.job}{scope}): success")
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        for line in summary_lines(con):
-            print(line)
-    print(f"Warehouse: {settings.warehouse}")
+    if settings.serving_file.exists():
+        with duckdb.connect(str(settings.serving_file), read_only=True) as con:
+            for line in summary_lines(con):
+                print(line)
+    print(f"Warehouse: {settings.warehouse}   (the run's own file; read the serving file below)")
+    print(f"Serving file: {settings.serving_file}   (what the report, the export, notebooks and BI tools read)")
     if settings.report_path.exists():
         print(f"Report: {settings.report_path}   (one HTML file; opens offline in any browser)")
-    print(UI_HINT if settings.dagster_home else "Runs were not recorded: set DAGSTER_HOME to keep them. " + UI_HINT)
+    print(UI_HINT if home else "Runs were not recorded: set DAGSTER_HOME to keep them. " + UI_HINT)
     return 0
 
 
@@ -80,17 +79,18 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     args.out = None
     cmd_sample_data(args, settings)
     args.period_from = args.period_to = None
+    args.full_refresh = False
     return cmd_run(args, settings)
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    """The HTML report from the warehouse as it is: read-only, no Dagster run."""
+    """The HTML report from the serving file as it is: read-only, no Dagster run, never in a run's way."""
     from pipeline.reporting.report import write_report
 
-    if not settings.warehouse.exists():
-        raise ValueError(f"no warehouse at {settings.warehouse}: run `retention demo` or `retention run` first")
+    if not settings.serving_file.exists():
+        raise ValueError(f"no serving file at {settings.serving_file}: run `retention demo` or `retention run` first")
     out = Path(args.out) if args.out else settings.report_path
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with duckdb.connect(str(settings.serving_file), read_only=True) as con:
         written = write_report(con, out)
     missing = written.report.data.missing
     if missing:
@@ -100,7 +100,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    """Delegates to the bench package (issue 7); the settings are unused: bench sets its own paths per size."""
+    """Delegates to the bench package; the settings are unused: bench sets its own paths per size."""
     from bench.cli import run
 
     return run(args)
@@ -124,9 +124,13 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="ingest the landing folder and materialize every asset")
     run.add_argument("--from", dest="period_from", help="first quarter to build: 2024-Q1, 2024-02 or 2024-02-15")
     run.add_argument("--to", dest="period_to", help="last quarter to build (inclusive)")
+    run.add_argument(
+        "--full-refresh", action="store_true", help="rebuild every dbt model from scratch (after a change of models "
+        "that dbt's state comparison cannot see, or to start over)"
+    )
     run.set_defaults(func=cmd_run)
     nightly = sub.add_parser("nightly", help="ingest, then rebuild only the quarters the new files changed")
-    nightly.set_defaults(func=cmd_run, nightly=True, period_from=None, period_to=None)
+    nightly.set_defaults(func=cmd_run, nightly=True, period_from=None, period_to=None, full_refresh=False)
     demo = sub.add_parser("demo", help="sample-data into the landing folder, then run")
     demo.add_argument("--customers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=42)

@@ -1,12 +1,13 @@
 """Builds everything Dagster loads from one `Settings`: the resources, the dbt vars and every domain's assets.
 
-The only place where settings become resources, so a setting has one default (pipeline/settings.py) and one
-route into the code.
+The only place where settings become resources and dbt vars, so a setting has one default (pipeline/settings.py)
+and one route into the code.
 """
 
 from __future__ import annotations
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from pipeline.ingest.assets import Landing, ingest_landing_files
 from pipeline.lib.partitions import quarterly_partitions
@@ -15,12 +16,11 @@ from pipeline.orchestration.jobs import build_job, ingest_job
 from pipeline.orchestration.nightly import build_nightly
 from pipeline.quality import QualitySettings, quality_checks
 from pipeline.reporting.assets import ReportSettings, retention_report
+from pipeline.serving.assets import Serving, build_serving_asset
 from pipeline.settings import Settings
-from pipeline.transform.assets import DbtVars, build_dbt_assets
-from pipeline.transform.dbt_cli import DbtCli
-from pipeline.transform.dbt_vars import settings_vars
-from pipeline.transform.parse import Parse
-from pipeline.transform.project import dbt_executable, load_dbt_project
+from pipeline.transform.assets import build_dbt_assets
+from pipeline.transform.project import dbt_executable, load_dbt_project, vars_args
+from pipeline.transform.state import BuildState
 from pipeline.value.at_risk_asset import RiskSettings, at_risk_customers
 from pipeline.value.exports import Exports, outreach_exports
 from pipeline.value.purchase_model import purchase_model
@@ -34,6 +34,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             memory_limit=settings.duckdb_memory_limit,
             threads=settings.duckdb_threads,
         ),
+        "serving": Serving(path=str(settings.serving_file.resolve())),
         "landing": Landing(path=str(settings.landing_dir.resolve())),
         "risk": RiskSettings(
             overdue_factor=settings.overdue_factor,
@@ -50,34 +51,33 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     }
 
 
-def build_definitions(settings: Settings, parse: Parse | None = None) -> dg.Definitions:
-    """Everything Dagster loads. `parse` is a `dbt parse` already started for these settings (see parse.py)."""
-    dbt_vars = DbtVars(**settings_vars(settings))
-    project = load_dbt_project(settings.dbt_project_dir, dbt_vars.build(), parse)
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Everything Dagster loads."""
+    project = load_dbt_project(settings)
     partitions_def = quarterly_partitions(settings.start)
-    dbt_assets, dbt_checks = build_dbt_assets(project, partitions_def)
-    build = build_job(dbt_checks)
+    dbt_models = build_dbt_assets(project, partitions_def, vars_args(settings), BuildState.beside(settings.warehouse))
+    value = [purchase_model, at_risk_customers]
+    marts = [key for assets in (dbt_models, *value) for key in assets.keys if key.path[0] == "marts"]
     nightly_schedule, rebuild_sensor = build_nightly(
-        ingest_job, build, partitions_def, settings.nightly_cron, settings.nightly_timezone
+        ingest_job, build_job, partitions_def, settings.nightly_cron, settings.nightly_timezone
     )
     return dg.Definitions(
         assets=[
             ingest_landing_files,
-            *dbt_assets,
-            purchase_model,
-            at_risk_customers,
+            dbt_models,
+            *value,
+            build_serving_asset(marts),
             outreach_exports,
             retention_report,
         ],
-        asset_checks=[*quality_checks(), *dbt_checks],
-        jobs=[ingest_job, build],
+        asset_checks=quality_checks(),
+        jobs=[ingest_job, build_job],
         schedules=[nightly_schedule],
         sensors=[rebuild_sensor],
         # One process per run, steps one after another: DuckDB allows a single writing process.
         executor=dg.in_process_executor,
         resources={
             **build_resources(settings),
-            "dbt": DbtCli(project_dir=project, dbt_executable=dbt_executable()),
-            "dbt_vars": dbt_vars,
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
         },
     )

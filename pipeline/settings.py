@@ -76,6 +76,7 @@ class Settings(BaseSettings):
 
     landing_dir: Path = Path("data/landing")
     warehouse: Path = Path("data/warehouse.duckdb")
+    serving_file: Path = Path("data/serving.duckdb")
     reporting_currency: Annotated[str, AfterValidator(_currency), accepts("an ISO 4217 code such as USD or EUR")] = "USD"
     start: Annotated[dt.date, accepts("a date as YYYY-MM-DD")] = dt.date(2021, 1, 1)
     activity_window_days: Annotated[int | None, accepts("a whole number of days, at least 1, or empty to derive it",

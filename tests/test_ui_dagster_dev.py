@@ -96,12 +96,12 @@ def test_lineage_edges_groups_and_checks_over_graphql(dagster_dev):
     for chain in (CHAIN, PERIOD_CHAIN):
         for upstream, downstream in zip(chain, chain[1:], strict=False):
             assert upstream in nodes[downstream]["deps"], f"missing edge {upstream} -> {downstream}"
-    assert nodes["marts_build/retention"]["group"] == "marts"
+    assert nodes["marts/retention"]["group"] == "marts"
     assert nodes["marts/retention"]["group"] == "published"
-    assert {"mrr_movements_reconcile"} <= set(nodes["marts_build/revenue_churn"]["checks"])
+    assert {"mrr_movements_reconcile"} <= set(nodes["marts/revenue_churn"]["checks"])
     assert "int_activity_window_derived_from_median_gap" in nodes["intermediate/int_activity_window"]["checks"]
-    assert nodes["marts_build/retention"]["description"]
-    assert any(c["name"] == "retention_rate" for c in nodes["marts_build/retention"]["columns"])
+    assert nodes["marts/retention"]["description"]
+    assert any(c["name"] == "retention_rate" for c in nodes["marts/retention"]["columns"])
 
 
 def test_a_daemon_backfill_of_eight_quarters_completes(dagster_dev):

@@ -8,12 +8,12 @@ CHAIN = [
     "staging/stg_billing__invoices",
     "intermediate/int_invoice_lines_converted",
     "intermediate/int_customer_mrr_intervals",
-    "marts_build/customer_value",
+    "marts/customer_value",
     "marts/customer_value",
     "marts/at_risk_customers",
     "exports/outreach",
 ]
-PERIOD_CHAIN = ["intermediate/int_customer_mrr_intervals", "marts_build/customer_periods", "marts_build/retention",
+PERIOD_CHAIN = ["intermediate/int_customer_mrr_intervals", "marts/customer_periods", "marts/retention",
                 "marts/retention"]
 BACKFILL_QUARTERS = [f"{year}-{month:02d}-01" for year in (2024, 2025) for month in (1, 4, 7, 10)]
 PARTITIONED = ["customer_periods", "retention", "revenue_churn", "cohort_retention", "retention_by_segment",
@@ -61,7 +61,7 @@ def launch_backfill(query: Query) -> str:
     """Eight quarters of the partitioned marts and their publication, as the UI's backfill dialog sends it."""
     params = {
         "partitionNames": BACKFILL_QUARTERS,
-        "assetSelection": [{"path": ["marts_build", name]} for name in PARTITIONED]
+        "assetSelection": [{"path": ["marts", name]} for name in PARTITIONED]
         + [{"path": ["marts", name]} for name in PUBLISHED],
         "title": "eight quarters",
     }

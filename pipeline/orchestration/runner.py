@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -18,6 +18,7 @@ from pipeline.orchestration.tags import CLI_TAG, rebuild_tags
 from pipeline.quality.gx_run import GX_MODULES, no_usage_statistics
 
 AFTER_DBT_MODULES = ("pipeline.value.bgnbd", "pipeline.reporting.charts")
+DBT_STEP = "dbt_models"  # the step of pipeline/transform/assets.py, whose config takes full_refresh
 # Step-level INFO lines (progress, dbt commands) on the console; Dagster's DEBUG event stream stays in the run log.
 CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -71,9 +72,12 @@ def root_message(error) -> str:
     return error.message.strip()
 
 
-def execute(job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str] | None = None) -> RunRecord:
+def execute(
+    job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str] | None = None, full_refresh: bool = False
+) -> RunRecord:
     tags = {CLI_TAG: "true", **(tags or {})}
-    result = job.execute_in_process(run_config=CONSOLE_INFO, instance=instance, tags=tags, raise_on_error=False)
+    run_config = {**CONSOLE_INFO, **({"ops": {DBT_STEP: {"config": {"full_refresh": True}}}} if full_refresh else {})}
+    result = job.execute_in_process(run_config=run_config, instance=instance, tags=tags, raise_on_error=False)
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         messages = [
@@ -93,32 +97,31 @@ def ingest(defs: dg.Definitions, instance: dg.DagsterInstance) -> RunRecord:
     return execute(defs.resolve_job_def("ingest_job"), instance)
 
 
-def build_quarters(build: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str]) -> RunRecord:
+def build_quarters(
+    build: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str], full_refresh: bool = False
+) -> RunRecord:
     """The build job. The modules of its last steps (scipy for the purchase model, matplotlib for the report) are
     imported meanwhile: its first step waits on the dbt process."""
     import_in_background(*AFTER_DBT_MODULES)
-    return execute(build, instance, tags)
+    return execute(build, instance, tags, full_refresh)
 
 
 def run_pipeline(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
-    connect_read_only: Callable[[], duckdb.DuckDBPyConnection],
+    warehouse: Path,
     period_from: dt.date | None = None,
     period_to: dt.date | None = None,
+    full_refresh: bool = False,
 ) -> list[RunRecord]:
     """Ingest, then build every asset for the quarters with data (or the given range) in one run."""
     runs = [ingest(defs, instance)]
     build = defs.resolve_job_def("build_job")
-    partitions_def = build.partitions_def
-    con = connect_read_only()
-    try:
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # ingest has finished: no writer holds the file
         data = data_quarters(con)
-    finally:
-        con.close()
-    first, last = partition_range(partitions_def, data, period_from, period_to)
+    first, last = partition_range(build.partitions_def, data, period_from, period_to)
     reason = "quarters asked for" if period_from or period_to else "every quarter with data"
-    record = build_quarters(build, instance, rebuild_tags(first, last, reason))
+    record = build_quarters(build, instance, rebuild_tags(first, last, reason), full_refresh)
     runs.append(RunRecord(record.job, record.run_id, (first, last)))
     return runs
 

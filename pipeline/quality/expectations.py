@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pipeline.ingest.contract import INVOICE_STATUSES, ORDER_STATUSES
-from pipeline.lib.schemas import MARTS_BUILD
 
 CURRENCY_REGEX = r"^[A-Z]{3}$"
 FUTURE_TOLERANCE = dt.timedelta(days=1)
@@ -195,11 +194,11 @@ RAW_SUITES = (
 )
 
 MART_SUITES = (
-    Suite("rates_within_bounds", (MARTS_BUILD, "retention"), f"{MARTS_BUILD}.retention", "grain, period_start", retention,
+    Suite("rates_within_bounds", ("marts", "retention"), "marts.retention", "grain, period_start", retention,
           "churn_rate and logo_retention_rate within 0..100, counts non-negative, churned <= start."),
-    Suite("rates_within_bounds", (MARTS_BUILD, "revenue_churn"), f"{MARTS_BUILD}.revenue_churn", "grain, period_start",
+    Suite("rates_within_bounds", ("marts", "revenue_churn"), "marts.revenue_churn", "grain, period_start",
           revenue_churn, "gross_mrr_churn_rate and gross_revenue_retention within 0..100, MRR figures >= 0."),
-    Suite("rates_within_bounds", (MARTS_BUILD, "cohort_retention"), f"{MARTS_BUILD}.cohort_retention",
+    Suite("rates_within_bounds", ("marts", "cohort_retention"), "marts.cohort_retention",
           "grain, cohort_period_start, period_offset", cohort_retention,
           "customer_retention_rate within 0..100, customers_active <= cohort_size."),
 )

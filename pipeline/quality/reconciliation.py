@@ -9,7 +9,6 @@ content. They read the whole table (partitioned marts included): the identities 
 import dagster as dg
 import duckdb
 
-from pipeline.lib.schemas import MARTS_BUILD
 from pipeline.quality import reconciliation_sql as rules
 from pipeline.quality.runner import (
     CheckRun,
@@ -49,9 +48,9 @@ def identity_rules() -> list[Rule]:
         checks.append(
             sql_rule(
                 name="mrr_movements_reconcile",
-                asset=[MARTS_BUILD, table],
-                tables=[f"{MARTS_BUILD}.{table}"],
-                sql=rules.mrr_identity_sql(f"{MARTS_BUILD}.{table}", segmented),
+                asset=["marts", table],
+                tables=[f"marts.{table}"],
+                sql=rules.mrr_identity_sql(f"marts.{table}", segmented),
                 description="mrr_end = mrr_start + new + reactivation + expansion - contraction - churned, "
                 "exactly, for every row (grain, period" + (", segment" if segmented else "") + ").",
                 blocking=True,
@@ -61,9 +60,9 @@ def identity_rules() -> list[Rule]:
         checks.append(
             sql_rule(
                 name="customer_counts_reconcile",
-                asset=[MARTS_BUILD, table],
-                tables=[f"{MARTS_BUILD}.{table}"],
-                sql=rules.customer_count_identity_sql(f"{MARTS_BUILD}.{table}", segmented),
+                asset=["marts", table],
+                tables=[f"marts.{table}"],
+                sql=rules.customer_count_identity_sql(f"marts.{table}", segmented),
                 description="customers_end = customers_start - churned + new - new_lost + reactivated for every row.",
                 blocking=True,
             )
@@ -71,21 +70,21 @@ def identity_rules() -> list[Rule]:
     checks.append(
         sql_rule(
             name="cohort_sizes_match_new_customers",
-            asset=[MARTS_BUILD, "cohort_retention"],
-            tables=[f"{MARTS_BUILD}.cohort_retention", f"{MARTS_BUILD}.retention"],
-            sql=rules.cohort_size_sql(f"{MARTS_BUILD}.cohort_retention", f"{MARTS_BUILD}.retention"),
+            asset=["marts", "cohort_retention"],
+            tables=["marts.cohort_retention", "marts.retention"],
+            sql=rules.cohort_size_sql("marts.cohort_retention", "marts.retention"),
             description="The offset-0 cohort_size of every cohort equals retention.customers_new of that grain "
             "and period.",
             blocking=True,
-            additional_deps=[[MARTS_BUILD, "retention"]],
+            additional_deps=[["marts", "retention"]],
         )
     )
     checks.append(
         sql_rule(
             name="no_activity_before_first_active_day",
-            asset=[MARTS_BUILD, "customer_periods"],
-            tables=[f"{MARTS_BUILD}.customer_periods"],
-            sql=rules.activity_before_first_active_sql(f"{MARTS_BUILD}.customer_periods"),
+            asset=["marts", "customer_periods"],
+            tables=["marts.customer_periods"],
+            sql=rules.activity_before_first_active_sql("marts.customer_periods"),
             description="No customer_periods row lies before the customer's cohort period, and no customer new "
             "in a period is active on its start day.",
             blocking=True,

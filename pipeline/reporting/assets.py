@@ -1,19 +1,17 @@
 """The `retention_report` asset: writes the HTML report and shows its KPIs and charts in the Dagster UI.
 
-Downstream of the published marts and the at-risk list, so it runs after them in every build. It only reads
-the warehouse, so it is not in the `warehouse` pool: it never waits for, or blocks, a writer's turn.
+Downstream of the serving file, so it runs after publishing in every build. It reads the serving file, never the
+warehouse, so it is not in the `warehouse` pool: it never waits for, or blocks, a writer's turn.
 """
 
 from pathlib import Path
 
 import dagster as dg
 
-from pipeline.lib.warehouse import Warehouse
 from pipeline.reporting.metadata import report_metadata
 from pipeline.reporting.report import write_report
-from pipeline.value.at_risk_asset import AT_RISK_KEY
+from pipeline.serving.assets import SERVING_KEY, Serving
 
-MART_KEYS = [dg.AssetKey(["marts", name]) for name in ("retention", "revenue_churn", "cohort_retention")]
 REPORT_KEY = dg.AssetKey(["reports", "retention_report"])
 
 
@@ -25,14 +23,14 @@ class ReportSettings(dg.ConfigurableResource):
 
 @dg.asset(
     key=REPORT_KEY,
-    deps=[*MART_KEYS, AT_RISK_KEY],
+    deps=[SERVING_KEY],
     group_name="reporting",
     kinds={"python", "html"},
 )
-def retention_report(context: dg.AssetExecutionContext, warehouse: Warehouse, report: ReportSettings):
+def retention_report(context: dg.AssetExecutionContext, serving: Serving, report: ReportSettings):
     """Headline KPIs, retention/churn trend, MRR movements, cohort heatmap and top at-risk customers, as one
     self-contained HTML file and as metadata (floats that Dagster plots across runs, markdown charts)."""
-    with warehouse.connect(read_only=True) as con:
+    with serving.connect() as con:
         written = write_report(con, Path(report.path))
     context.log.info(f"wrote {written.path} ({written.size_bytes:,} bytes) in {written.seconds:.1f} s")
     return dg.MaterializeResult(

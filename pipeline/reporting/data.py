@@ -69,8 +69,7 @@ SELECT count(*) FILTER (WHERE error IS NULL) AS files_loaded,
        max(loaded_at) AS last_loaded_at
 FROM ingest.manifest"""
 
-QUARANTINE_SQL = """
-SELECT reason, count(*) AS rows FROM ingest.quarantine GROUP BY reason ORDER BY rows DESC, reason"""
+QUARANTINE_SQL = "SELECT reason, rows FROM ingest.quarantine_reasons ORDER BY rows DESC, reason"
 
 AS_OF_SQL = "SELECT max(as_of) FROM marts.customer_value"
 
@@ -145,7 +144,7 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         at_risk_total=int(reader.scalar("marts.at_risk_customers", AT_RISK_COUNT_SQL) or 0),
         validation=reader.frame("quality.validation_results", VALIDATION_SQL, VALIDATION_COLUMNS),
         ingest=ingest.iloc[0].to_dict() if len(ingest) else {},
-        quarantine=reader.frame("ingest.quarantine", QUARANTINE_SQL, QUARANTINE_COLUMNS),
+        quarantine=reader.frame("ingest.quarantine_reasons", QUARANTINE_SQL, QUARANTINE_COLUMNS),
         as_of=reader.scalar("marts.customer_value", AS_OF_SQL),
         missing=tuple(reader.missing),
     )

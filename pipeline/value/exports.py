@@ -7,10 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.lib.warehouse import Warehouse
-from pipeline.value.at_risk_asset import AT_RISK_KEY, CUSTOMER_VALUE, CUSTOMERS
-
-CUSTOMER_PERIODS = dg.AssetKey(["marts", "customer_periods"])
+from pipeline.serving.assets import SERVING_KEY, Serving
 
 AT_RISK_SQL = """
 SELECT priority_rank, customer_id, name, email, segment, array_to_string(reasons, ';') AS reasons,
@@ -24,12 +21,12 @@ WITH latest AS (
     JOIN marts.retention r USING (grain, period_start)
     WHERE cp.grain = 'month' AND r.is_complete
 )
-SELECT cp.customer_id, c.customer_name AS name, c.email, cv.segment, cp.period_start AS churned_in_month,
+SELECT cp.customer_id, c.name, c.email, cv.segment, cp.period_start AS churned_in_month,
        cp.mrr_start AS lost_mrr, cv.lifetime_revenue, cv.trailing_12m_revenue, cv.last_active_day
 FROM marts.customer_periods cp
 JOIN latest USING (period_start)
 LEFT JOIN marts.customer_value cv USING (customer_id)
-LEFT JOIN staging.stg_crm__customers c USING (customer_id)
+LEFT JOIN marts.customer_contacts c USING (customer_id)
 WHERE cp.grain = 'month' AND cp.is_churned
 ORDER BY lost_mrr DESC, cv.lifetime_revenue DESC NULLS LAST, cp.customer_id
 """
@@ -50,16 +47,16 @@ def _copy(con, sql: str, target: Path) -> int:
 
 @dg.asset(
     key=["exports", "outreach"],
-    deps=[AT_RISK_KEY, CUSTOMER_PERIODS, CUSTOMER_VALUE, CUSTOMERS],
+    deps=[SERVING_KEY],
     group_name="value",
     owners=["team:customer-success"],
     kinds={"csv"},
 )
-def outreach_exports(context: dg.AssetExecutionContext, warehouse: Warehouse, exports: Exports):
+def outreach_exports(context: dg.AssetExecutionContext, serving: Serving, exports: Exports):
     """The at-risk list and last complete month's churned customers, with lost MRR and value, as CSV."""
     folder = Path(exports.path)
     folder.mkdir(parents=True, exist_ok=True)
-    with warehouse.connect(read_only=True) as con:
+    with serving.connect() as con:
         as_of = con.execute("SELECT max(as_of) FROM marts.customer_value").fetchone()[0]
         month = con.execute(f"SELECT max(churned_in_month) FROM ({CHURNED_SQL})").fetchone()[0]
         at_risk_file = folder / f"at_risk_customers_{as_of}.csv"

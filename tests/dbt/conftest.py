@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.settings import load_settings
+from pipeline.transform.project import dbt_vars
 from tests.dbt.synthetic import build_dataset, write_warehouse
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,9 +33,14 @@ class DbtProject:
     warehouse: Path
     work_dir: Path
 
-    def run(self, *args: str, env: dict[str, str] | None = None, check: bool = True, **extra_vars: str):
+    @property
+    def vars(self) -> dict[str, object]:
+        """The vars the pipeline passes, from the default settings, for this warehouse."""
+        return dbt_vars(load_settings(warehouse=self.warehouse))
+
+    def run(self, *args: str, env: dict[str, str] | None = None, check: bool = True, **extra_vars: object):
         """`dbt <args>` on this warehouse; `env` adds environment variables, `check=False` returns a failed run."""
-        variables = {"warehouse_path": str(self.warehouse), **extra_vars}
+        variables = {**self.vars, **extra_vars}
         command = [
             _dbt_executable(),
             "--no-use-colors",
@@ -66,7 +73,7 @@ class DbtProject:
                 {
                     "project_dir": str(PROJECT_DIR),
                     "work_dir": str(self.work_dir),
-                    "warehouse": str(self.warehouse),
+                    "vars": self.vars,
                     "windows": windows,
                 }
             )

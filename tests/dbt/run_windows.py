@@ -1,7 +1,7 @@
 """Run `dbt run --select tag:partitioned` once per partition window, parsing the project only once.
 
-Usage: python run_windows.py <settings.json>, where the JSON holds project_dir, work_dir, warehouse and a list of
-[window_start, window_end] pairs. Run in a subprocess by the tests, like Dagster runs one window per invocation.
+Usage: python run_windows.py <settings.json>, where the JSON holds project_dir, work_dir, the pipeline's vars and a
+list of [window_start, window_end] pairs. Run in a subprocess by the tests, like Dagster runs one window per invocation.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def main(settings_path: str) -> int:
         "--log-path",
         f"{settings['work_dir']}/logs",
     ]
-    base_vars = {"warehouse_path": settings["warehouse"]}
+    base_vars = settings["vars"]
     parsed = dbtRunner().invoke(["parse", *common, "--vars", json.dumps(base_vars)])
     if not parsed.success:
         return 1

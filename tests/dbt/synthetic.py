@@ -159,5 +159,12 @@ def write_warehouse(path, data: Dataset) -> None:
                 f"INSERT INTO {table} VALUES ({placeholders}, 'fixture.csv', ?, 1, ?)",
                 [(*row, number, LOADED_AT) for number, row in enumerate(rows, start=1)],
             )
+        # what ingest records for the load: every customer it touched
+        con.execute(
+            "INSERT INTO ingest.changed_customers SELECT DISTINCT ?, 'fixture', customer_id FROM ("
+            "SELECT customer_id FROM billing.invoices UNION ALL SELECT customer_id FROM shop.orders "
+            "UNION ALL SELECT customer_id FROM crm.customers)",
+            [LOADED_AT],
+        )
     finally:
         con.close()

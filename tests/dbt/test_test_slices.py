@@ -1,7 +1,6 @@
-"""Data tests on an incremental build see the rows of the loads it reads (macros/rebuilt_rows.sql).
-
-The staging views' tests run before int_customers_changed is rebuilt, so their slice must come from the loads
-themselves: a slice taken from that model would test the customers of the previous build instead."""
+"""Data tests on an incremental build see the rows it wrote or read anew (macros/tests/rebuilt_rows.sql): the
+staging views over raw customer data the customers of the newest load, the per-customer models the rows of their
+latest build. A duplicate outside the slice is left to the build that wrote it."""
 
 import datetime as dt
 import shutil
@@ -10,13 +9,8 @@ import duckdb
 
 from tests.dbt.conftest import DbtProject
 
-PREVIOUS_LOAD = dt.datetime(2030, 1, 1)
-THIS_LOAD = dt.datetime(2030, 1, 2)
+NEWEST_LOAD = dt.datetime(2030, 1, 2)
 UNIQUE_LINES = "unique_combination_of_columns_stg_billing__invoices_invoice_id__line_id"
-
-
-def _scope(after: dt.datetime, through: dt.datetime) -> dict[str, str]:
-    return {"DBT_RETENTION_CHANGED_AFTER": str(after), "DBT_RETENTION_CHANGED_THROUGH": str(through)}
 
 
 def _copy(built_project, tmp_path) -> DbtProject:
@@ -26,37 +20,45 @@ def _copy(built_project, tmp_path) -> DbtProject:
     return DbtProject(warehouse=warehouse, work_dir=tmp_path)
 
 
-def test_staging_tests_check_the_customers_of_this_build_s_loads(built_project, tmp_path):
+def _duplicate_a_line_of(con: duckdb.DuckDBPyConnection, customer: str) -> None:
+    con.execute(
+        "insert into billing.invoices select * replace (? as _loaded_at) from billing.invoices "
+        "where customer_id = ? limit 1",
+        [NEWEST_LOAD, customer],
+    )
+
+
+def test_staging_tests_check_the_customers_of_the_newest_load(built_project, tmp_path):
     project = _copy(built_project, tmp_path)
-    con = duckdb.connect(str(project.warehouse))
-    try:
+    with duckdb.connect(str(project.warehouse)) as con:
         first, second = [r[0] for r in con.execute(
             "select distinct customer_id from billing.invoices order by customer_id limit 2").fetchall()]
-        con.execute("insert into ingest.changed_customers values (?, 'invoices', ?)", [PREVIOUS_LOAD, first])
-    finally:
-        con.close()
-    # the previous build: int_customers_changed now holds the first customer only
-    project.run("run", "--select", "int_customers_changed", env=_scope(dt.datetime(1900, 1, 1), PREVIOUS_LOAD))
+        _duplicate_a_line_of(con, second)
+        con.execute("insert into ingest.changed_customers values (?, 'invoices', ?)", [NEWEST_LOAD, first])
+    outside = project.run("test", "--select", "stg_billing__invoices", check=False)
+    assert f"PASS {UNIQUE_LINES}" in outside.stdout, "the duplicate's customer is not in the newest load"
 
-    con = duckdb.connect(str(project.warehouse))
-    try:
-        assert con.execute("select list(customer_id) from intermediate.int_customers_changed").fetchone()[0] == [first]
-        # this load: a second copy of one of the second customer's lines
+    with duckdb.connect(str(project.warehouse)) as con:
+        con.execute("insert into ingest.changed_customers values (?, 'invoices', ?)", [NEWEST_LOAD, second])
+    inside = project.run("test", "--select", "stg_billing__invoices", check=False)
+    assert inside.returncode != 0
+    assert f"FAIL 1 {UNIQUE_LINES}" in inside.stdout
+
+
+def test_per_customer_tests_check_the_rows_of_the_latest_build(built_project, tmp_path):
+    project = _copy(built_project, tmp_path)
+    test = "unique_int_customers_first_active_customer_id"
+    with duckdb.connect(str(project.warehouse)) as con:
+        # an old row written twice (a build before the latest one): outside the slice
         con.execute(
-            "insert into billing.invoices select * replace (? as _loaded_at) from billing.invoices "
-            "where customer_id = ? limit 1",
-            [THIS_LOAD, second],
+            "insert into intermediate.int_customers_first_active select * replace "
+            "(loaded_through - interval 1 day as loaded_through) from intermediate.int_customers_first_active limit 1"
         )
-        con.execute("insert into ingest.changed_customers values (?, 'invoices', ?)", [THIS_LOAD, second])
-    finally:
-        con.close()
-
-    in_scope = project.run("test", "--select", "stg_billing__invoices", env=_scope(PREVIOUS_LOAD, THIS_LOAD),
-                           check=False)
-    assert in_scope.returncode != 0
-    assert f"FAIL 1 {UNIQUE_LINES}" in in_scope.stdout
-
-    # the loads before this one did not touch the second customer: their slice leaves the duplicate out
-    earlier = project.run("test", "--select", "stg_billing__invoices",
-                          env=_scope(dt.datetime(1900, 1, 1), PREVIOUS_LOAD), check=False)
-    assert f"PASS {UNIQUE_LINES}" in earlier.stdout
+    assert f"PASS {test}" in project.run("test", "--select", "int_customers_first_active", check=False).stdout
+    with duckdb.connect(str(project.warehouse)) as con:
+        con.execute(
+            "insert into intermediate.int_customers_first_active "
+            "select * from intermediate.int_customers_first_active order by loaded_through desc limit 1"
+        )
+    result = project.run("test", "--select", "int_customers_first_active", check=False)
+    assert result.returncode != 0 and f"FAIL 1 {test}" in result.stdout

@@ -15,22 +15,22 @@ def test_one_customer_value_row_per_ever_active_customer(con):
             """
         ).fetchall()
     }
-    rows = con.execute("select customer_id from marts_build.customer_value").fetchall()
+    rows = con.execute("select customer_id from marts.customer_value").fetchall()
     assert len(rows) == len(expected) > 30
     assert {row[0] for row in rows} == expected
-    assert scalar(con, "select count(distinct as_of) from marts_build.customer_value") == 1
+    assert scalar(con, "select count(distinct as_of) from marts.customer_value") == 1
     assert scalar(
-        con, "select count(*) from marts_build.customer_value where last_active_day > as_of or last_active_day < first_active_day"
+        con, "select count(*) from marts.customer_value where last_active_day > as_of or last_active_day < first_active_day"
     ) == 0
 
 
 def test_current_mrr_is_the_mrr_end_of_the_month_in_progress(con):
-    assert scalar(con, "select count(*) from marts_build.customer_value where current_mrr > 0") >= 2
+    assert scalar(con, "select count(*) from marts.customer_value where current_mrr > 0") >= 2
     mismatches = scalar(
         con,
         """
-        select count(*) from marts_build.customer_value v
-        left join marts_build.customer_periods p
+        select count(*) from marts.customer_value v
+        left join marts.customer_periods p
             on p.customer_id = v.customer_id and p.grain = 'month' and p.period_start = date_trunc('month', v.as_of)
         where v.current_mrr <> coalesce(p.mrr_end, 0)
            or v.is_active <> coalesce(p.active_at_end, false)
@@ -43,9 +43,9 @@ def test_lifetime_revenue_is_the_sum_of_recognised_revenue(con):
     mismatches = scalar(
         con,
         """
-        select count(*) from marts_build.customer_value v
+        select count(*) from marts.customer_value v
         left join (select customer_id, sum(recognised_revenue) as revenue
-                   from marts_build.customer_periods where grain = 'year' group by all) p using (customer_id)
+                   from marts.customer_periods where grain = 'year' group by all) p using (customer_id)
         where v.lifetime_revenue <> coalesce(p.revenue, 0)
         """,
     )
@@ -75,18 +75,18 @@ def test_trailing_12m_revenue_matches_a_day_by_day_recount(con):
             where day > as_of_day - 365 and day <= as_of_day group by all
         )
         select max(abs(v.trailing_12m_revenue - coalesce(e.revenue, 0)))
-        from marts_build.customer_value v left join expected e using (customer_id)
+        from marts.customer_value v left join expected e using (customer_id)
         """,
     )
     assert worst < 0.001
-    assert scalar(con, "select count(*) from marts_build.customer_value where trailing_12m_revenue < lifetime_revenue") > 0
+    assert scalar(con, "select count(*) from marts.customer_value where trailing_12m_revenue < lifetime_revenue") > 0
 
 
 def test_order_statistics_and_open_lines(con):
     rows = con.execute(
         """
         select customer_id, order_days, median_purchase_gap_days, avg_order_value, last_order_day
-        from marts_build.customer_value
+        from marts.customer_value
         """
     ).fetchall()
     for customer_id, order_days, median_gap, _avg_value, last_order_day in rows:
@@ -102,7 +102,7 @@ def test_order_statistics_and_open_lines(con):
             from days
         )
         select count(*) from (select customer_id, median(g) as m from gaps where g is not null group by all) e
-        join marts_build.customer_value v using (customer_id)
+        join marts.customer_value v using (customer_id)
         where v.median_purchase_gap_days <> e.m
         """
     ).fetchone()[0]
@@ -110,7 +110,7 @@ def test_order_statistics_and_open_lines(con):
     opened = con.execute(
         """
         select count(*), count(*) filter (where v.oldest_open_line_issued_on = e.oldest and v.open_amount = e.amount)
-        from marts_build.customer_value v
+        from marts.customer_value v
         join (select customer_id, min(issued_on) as oldest, sum(amount_reporting) as amount
               from intermediate.int_invoice_lines_converted where status = 'open' group by all) e using (customer_id)
         """
@@ -139,13 +139,13 @@ def test_purchase_histories_count_order_days(con):
 
 
 def test_churn_reasons_add_up_to_retention(con):
-    assert scalar(con, "select sum(customers_churned) from marts_build.retention") > 0
+    assert scalar(con, "select sum(customers_churned) from marts.retention") > 0
     mismatches = scalar(
         con,
         """
-        select count(*) from marts_build.retention r
+        select count(*) from marts.retention r
         left join (select grain, period_start, sum(churned_customers) as churned, sum(share) as share
-                   from marts_build.churn_reasons group by all) c using (grain, period_start)
+                   from marts.churn_reasons group by all) c using (grain, period_start)
         where r.customers_churned <> coalesce(c.churned, 0)
            or (r.customers_churned > 0 and abs(c.share - 100) > 1e-9)
         """,
@@ -155,21 +155,21 @@ def test_churn_reasons_add_up_to_retention(con):
         con,
         """
         select count(*) from (select grain, period_start, sum(mrr_start) as mrr
-                              from marts_build.customer_periods where is_churned group by all) p
-        join (select grain, period_start, sum(churned_mrr) as mrr from marts_build.churn_reasons group by all) c
+                              from marts.customer_periods where is_churned group by all) p
+        join (select grain, period_start, sum(churned_mrr) as mrr from marts.churn_reasons group by all) c
             using (grain, period_start)
         where p.mrr <> c.mrr
         """,
     )
     assert mrr_mismatches == 0
-    assert scalar(con, "select count(*) from marts_build.churn_reasons where churned_customers <= 0") == 0
+    assert scalar(con, "select count(*) from marts.churn_reasons where churned_customers <= 0") == 0
 
 
 def test_churn_reasons_pick_the_nearest_normalised_answer(con):
     reasons = {
         (grain, day.isoformat(), reason)
         for grain, day, reason in con.execute(
-            "select grain, period_start, reason from marts_build.churn_reasons where reason <> 'no_feedback'"
+            "select grain, period_start, reason from marts.churn_reasons where reason <> 'no_feedback'"
         ).fetchall()
     }
     # s-cancel churns on 2023-08-01: ' too EXPENSIVE ' (2 days after) beats 'Missing features' (7 days before).
@@ -184,9 +184,9 @@ def test_unit_economics_has_one_row_per_retention_row(con):
     counts = con.execute(
         """
         select
-            (select count(*) from marts_build.retention),
-            (select count(*) from marts_build.unit_economics),
-            (select count(*) from marts_build.retention r join marts_build.unit_economics u using (grain, period_start)
+            (select count(*) from marts.retention),
+            (select count(*) from marts.unit_economics),
+            (select count(*) from marts.retention r join marts.unit_economics u using (grain, period_start)
              where r.customers_new = u.new_customers and r.period_end = u.period_end
                and r.is_complete = u.is_complete)
         """
@@ -195,37 +195,37 @@ def test_unit_economics_has_one_row_per_retention_row(con):
 
 
 def test_ltv_is_null_exactly_without_churn(con):
-    assert scalar(con, "select count(*) from marts_build.unit_economics where arpa is null") == 0
+    assert scalar(con, "select count(*) from marts.unit_economics where arpa is null") == 0
     broken = scalar(
         con,
         """
-        select count(*) from marts_build.unit_economics
+        select count(*) from marts.unit_economics
         where (ltv is null) <> (customer_churn_rate is null or customer_churn_rate = 0)
            or (ltv is not null and abs(ltv - arpa * 100 / customer_churn_rate) > 1e-6)
            or (below_3_to_1 is null) <> (ltv_to_cac is null)
         """,
     )
     assert broken == 0
-    flags = {row[0] for row in con.execute("select distinct below_3_to_1 from marts_build.unit_economics").fetchall()}
+    flags = {row[0] for row in con.execute("select distinct below_3_to_1 from marts.unit_economics").fetchall()}
     assert flags == {True, False, None}
-    assert scalar(con, "select count(*) from marts_build.unit_economics where ltv is null") > 0
+    assert scalar(con, "select count(*) from marts.unit_economics where ltv is null") > 0
 
 
 def test_churn_rate_averages_the_trailing_six_complete_months(con):
     mismatches = scalar(
         con,
         """
-        with months as (select period_start, period_end, churn_rate from marts_build.retention
+        with months as (select period_start, period_end, churn_rate from marts.retention
                         where grain = 'month' and is_complete),
         expected as (
             select u.grain, u.period_start, avg(m.churn_rate) as churn_rate
-            from marts_build.unit_economics u join intermediate.int_periods p using (grain, period_start)
+            from marts.unit_economics u join intermediate.int_periods p using (grain, period_start)
             join months m on m.period_end <= p.end_day + 1
                 and m.period_start > (select max(period_start) from months m2 where m2.period_end <= p.end_day + 1)
                                      - interval 6 month
             group by all
         )
-        select count(*) from marts_build.unit_economics u left join expected e using (grain, period_start)
+        select count(*) from marts.unit_economics u left join expected e using (grain, period_start)
         where u.customer_churn_rate is distinct from e.churn_rate
         """,
     )
@@ -236,9 +236,9 @@ def test_acquisition_cost_sums_spend_in_the_period(con):
     mismatches = scalar(
         con,
         """
-        select count(*) from marts_build.unit_economics u
+        select count(*) from marts.unit_economics u
         left join (select u2.grain, u2.period_start, sum(a.amount) as amount
-                   from marts_build.unit_economics u2 join staging.stg_marketing__acquisition_costs a
+                   from marts.unit_economics u2 join staging.stg_marketing__acquisition_costs a
                      on a.period_start >= u2.period_start and a.period_start < u2.period_end group by all) e
             using (grain, period_start)
         where u.acquisition_cost <> coalesce(e.amount, 0)

@@ -32,11 +32,11 @@ def write_sql(path: Path, *statements: str) -> None:
 
 @pytest.fixture
 def wh(tmp_path) -> Path:
-    """A warehouse with the real raw/manifest DDL, staging views over them, and small consistent marts_build."""
+    """A warehouse with the real raw/manifest DDL, staging views over them, and small consistent marts."""
     path = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         create_warehouse_tables(con)
-        for schema in ("staging", "intermediate", "marts_build"):
+        for schema in ("staging", "intermediate", "marts"):
             con.execute(f"CREATE SCHEMA {schema}")
         con.execute(
             "INSERT INTO billing.invoices VALUES "
@@ -64,7 +64,7 @@ def wh(tmp_path) -> Path:
         )
         # revenue_churn: 400 + 50 + 30 + 50 - 80 - 60 = 390 (docs/metrics.md), and a quiet quarter
         con.execute(
-            """CREATE TABLE marts_build.revenue_churn AS SELECT * FROM (VALUES
+            """CREATE TABLE marts.revenue_churn AS SELECT * FROM (VALUES
                 ('month', DATE '2024-03-01', 400.0000::DECIMAL(18,4), 50.0000::DECIMAL(18,4), 50.0000::DECIMAL(18,4),
                  30.0000::DECIMAL(18,4), 80.0000::DECIMAL(18,4), 60.0000::DECIMAL(18,4), 390.0000::DECIMAL(18,4),
                  35.0::DOUBLE, 65.0::DOUBLE),
@@ -73,26 +73,26 @@ def wh(tmp_path) -> Path:
                    churned_mrr, mrr_end, gross_mrr_churn_rate, gross_revenue_retention)"""
         )
         con.execute(
-            "CREATE TABLE marts_build.revenue_churn_by_segment AS SELECT *, 'smb' AS segment FROM marts_build.revenue_churn"
+            "CREATE TABLE marts.revenue_churn_by_segment AS SELECT *, 'smb' AS segment FROM marts.revenue_churn"
         )
         # retention: 2 - 1 + 1 - 1 + 1 = 2 (docs/metrics.md); March: 100 start, 15 new, 10 churned, 105 end
         con.execute(
-            """CREATE TABLE marts_build.retention AS SELECT * FROM (VALUES
+            """CREATE TABLE marts.retention AS SELECT * FROM (VALUES
                 ('month', DATE '2024-02-01', 2::BIGINT, 1::BIGINT, 1::BIGINT, 1::BIGINT, 1::BIGINT, 2::BIGINT, 50.0::DOUBLE, 50.0::DOUBLE, 50.0::DOUBLE),
                 ('month', DATE '2024-03-01', 100, 15, 0, 0, 10, 105, 90.0, 10.0, 90.0)
             ) AS t(grain, period_start, customers_start, customers_new, customers_new_lost, customers_reactivated,
                    customers_churned, customers_end, retention_rate, churn_rate, logo_retention_rate)"""
         )
-        con.execute("CREATE TABLE marts_build.retention_by_segment AS SELECT *, 'smb' AS segment FROM marts_build.retention")
+        con.execute("CREATE TABLE marts.retention_by_segment AS SELECT *, 'smb' AS segment FROM marts.retention")
         con.execute(
-            """CREATE TABLE marts_build.cohort_retention AS SELECT * FROM (VALUES
+            """CREATE TABLE marts.cohort_retention AS SELECT * FROM (VALUES
                 ('month', DATE '2024-02-01', 0::BIGINT, 1::BIGINT, 1::BIGINT, 100.0::DOUBLE),
                 ('month', DATE '2024-02-01', 1, 1, 0, 0.0),
                 ('month', DATE '2024-03-01', 0, 15, 15, 100.0)
             ) AS t(grain, cohort_period_start, period_offset, cohort_size, customers_active, customer_retention_rate)"""
         )
         con.execute(
-            """CREATE TABLE marts_build.customer_periods AS SELECT * FROM (VALUES
+            """CREATE TABLE marts.customer_periods AS SELECT * FROM (VALUES
                 ('month', DATE '2024-02-01', 'c1', DATE '2024-02-01', false, true),
                 ('month', DATE '2024-03-01', 'c1', DATE '2024-02-01', true, false),
                 ('month', DATE '2024-03-01', 'c2', DATE '2024-03-01', false, true)

@@ -33,8 +33,8 @@ def test_good_data_passes_every_suite_and_each_run_is_stored(wh):
     rows = stored(wh)
     assert [(r[1], r[2], r[6]) for r in rows] == [  # the empty raw tables have no batch to validate
         ("billing/invoices", True, True), ("crm/customers", True, True),
-        ("marts_build/cohort_retention", True, True), ("marts_build/retention", True, True),
-        ("marts_build/revenue_churn", True, True), ("shop/orders", True, True),
+        ("marts/cohort_retention", True, True), ("marts/retention", True, True),
+        ("marts/revenue_churn", True, True), ("shop/orders", True, True),
     ]
     assert len({r[7] for r in rows}) == 1  # one Dagster run id
 
@@ -134,18 +134,18 @@ def test_only_implausible_amounts_is_a_warning(wh):
 def test_mart_rates_out_of_bounds_fail(wh):
     write_sql(
         wh,
-        "UPDATE marts_build.retention SET churn_rate = 120 WHERE period_start = DATE '2024-03-01'",
-        "UPDATE marts_build.revenue_churn SET gross_mrr_churn_rate = -1 WHERE grain = 'month'",
+        "UPDATE marts.retention SET churn_rate = 120 WHERE period_start = DATE '2024-03-01'",
+        "UPDATE marts.revenue_churn SET gross_mrr_churn_rate = -1 WHERE grain = 'month'",
     )
     results = evaluate(gx_checks(), wh)
-    assert not results[("marts_build/retention", "rates_within_bounds")].passed
-    assert not results[("marts_build/revenue_churn", "rates_within_bounds")].passed
-    assert results[("marts_build/cohort_retention", "rates_within_bounds")].passed
+    assert not results[("marts/retention", "rates_within_bounds")].passed
+    assert not results[("marts/revenue_churn", "rates_within_bounds")].passed
+    assert results[("marts/cohort_retention", "rates_within_bounds")].passed
 
 
 def test_missing_tables_pass_as_skipped_and_store_nothing(tmp_path):
     path = tmp_path / "warehouse.duckdb"
-    write_sql(path, "CREATE SCHEMA marts_build")
+    write_sql(path, "CREATE SCHEMA marts")
     results = evaluate(gx_checks(), path)
     assert all(e.passed and meta(e, "skipped") for e in results.values())
     with duckdb.connect(str(path), read_only=True) as con:

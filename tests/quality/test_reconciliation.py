@@ -15,12 +15,12 @@ ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 BLOCKING = [
     ("staging/stg_billing__invoices", "invoice_money_reconciles"),
     ("staging/stg_shop__orders", "order_money_reconciles"),
-    ("marts_build/revenue_churn", "mrr_movements_reconcile"),
-    ("marts_build/revenue_churn_by_segment", "mrr_movements_reconcile"),
-    ("marts_build/retention", "customer_counts_reconcile"),
-    ("marts_build/retention_by_segment", "customer_counts_reconcile"),
-    ("marts_build/cohort_retention", "cohort_sizes_match_new_customers"),
-    ("marts_build/customer_periods", "no_activity_before_first_active_day"),
+    ("marts/revenue_churn", "mrr_movements_reconcile"),
+    ("marts/revenue_churn_by_segment", "mrr_movements_reconcile"),
+    ("marts/retention", "customer_counts_reconcile"),
+    ("marts/retention_by_segment", "customer_counts_reconcile"),
+    ("marts/cohort_retention", "cohort_sizes_match_new_customers"),
+    ("marts/customer_periods", "no_activity_before_first_active_day"),
 ]
 
 
@@ -41,23 +41,23 @@ BREAKS = {
     ("staging/stg_shop__orders", "order_money_reconciles"): [
         "CREATE OR REPLACE VIEW staging.stg_shop__orders AS SELECT * REPLACE (CASE WHEN order_id = 'o1' THEN amount + 0.0001 ELSE amount END AS amount) FROM shop.orders"
     ],
-    ("marts_build/revenue_churn", "mrr_movements_reconcile"): [
-        "UPDATE marts_build.revenue_churn SET mrr_end = mrr_end + 0.0001 WHERE grain = 'month'"
+    ("marts/revenue_churn", "mrr_movements_reconcile"): [
+        "UPDATE marts.revenue_churn SET mrr_end = mrr_end + 0.0001 WHERE grain = 'month'"
     ],
-    ("marts_build/revenue_churn_by_segment", "mrr_movements_reconcile"): [
-        "UPDATE marts_build.revenue_churn_by_segment SET churned_mrr = 1 WHERE grain = 'quarter'"
+    ("marts/revenue_churn_by_segment", "mrr_movements_reconcile"): [
+        "UPDATE marts.revenue_churn_by_segment SET churned_mrr = 1 WHERE grain = 'quarter'"
     ],
-    ("marts_build/retention", "customer_counts_reconcile"): [
-        "UPDATE marts_build.retention SET customers_new_lost = 0 WHERE period_start = DATE '2024-02-01'"
+    ("marts/retention", "customer_counts_reconcile"): [
+        "UPDATE marts.retention SET customers_new_lost = 0 WHERE period_start = DATE '2024-02-01'"
     ],
-    ("marts_build/retention_by_segment", "customer_counts_reconcile"): [
-        "UPDATE marts_build.retention_by_segment SET customers_end = 104 WHERE period_start = DATE '2024-03-01'"
+    ("marts/retention_by_segment", "customer_counts_reconcile"): [
+        "UPDATE marts.retention_by_segment SET customers_end = 104 WHERE period_start = DATE '2024-03-01'"
     ],
-    ("marts_build/cohort_retention", "cohort_sizes_match_new_customers"): [
-        "UPDATE marts_build.cohort_retention SET cohort_size = 14 WHERE cohort_period_start = DATE '2024-03-01'"
+    ("marts/cohort_retention", "cohort_sizes_match_new_customers"): [
+        "UPDATE marts.cohort_retention SET cohort_size = 14 WHERE cohort_period_start = DATE '2024-03-01'"
     ],
-    ("marts_build/customer_periods", "no_activity_before_first_active_day"): [
-        "UPDATE marts_build.customer_periods SET active_at_start = true WHERE customer_id = 'c2'"
+    ("marts/customer_periods", "no_activity_before_first_active_day"): [
+        "UPDATE marts.customer_periods SET active_at_start = true WHERE customer_id = 'c2'"
     ],
 }
 
@@ -99,7 +99,7 @@ def test_missing_tables_pass_as_skipped(tmp_path):
     results = evaluate(reconciliation_checks(), path)
     assert results and all(e.passed for e in results.values())
     assert all(meta(e, "skipped") for e in results.values())
-    assert "does not exist yet" in meta(results[("marts_build/retention", "customer_counts_reconcile")], "note")
+    assert "does not exist yet" in meta(results[("marts/retention", "customer_counts_reconcile")], "note")
 
 
 def test_a_missing_warehouse_file_passes_as_skipped(tmp_path):
@@ -109,21 +109,24 @@ def test_a_missing_warehouse_file_passes_as_skipped(tmp_path):
 
 
 def test_a_failing_blocking_check_stops_the_downstream_assets(wh):
-    write_sql(wh, *BREAKS[("marts_build/revenue_churn", "mrr_movements_reconcile")])
+    write_sql(wh, *BREAKS[("marts/revenue_churn", "mrr_movements_reconcile")])
     ran = []
 
-    @dg.asset(key=["marts_build", "revenue_churn"])
+    @dg.asset(key=["marts", "revenue_churn"])
     def revenue_churn():
         ran.append("revenue_churn")
 
-    @dg.asset(key=["marts", "revenue_churn"], deps=[revenue_churn])
-    def published_revenue_churn():
+    @dg.asset(key=["serving", "marts"], deps=[revenue_churn])
+    def published():
         ran.append("published")
 
-    key = dg.AssetCheckKey(dg.AssetKey(["marts_build", "revenue_churn"]), "mrr_movements_reconcile")
+    key = dg.AssetCheckKey(dg.AssetKey(["marts", "revenue_churn"]), "mrr_movements_reconcile")
     check = next(c for c in reconciliation_checks() if key in c.check_keys)
-    result = dg.materialize([revenue_churn, published_revenue_churn, check], resources={"warehouse": Warehouse(path=str(wh)), "quality": QUALITY},
-                            raise_on_error=False)
+    result = dg.materialize(
+        [revenue_churn, published, check],
+        resources={"warehouse": Warehouse(path=str(wh)), "quality": QUALITY},
+        raise_on_error=False,
+    )
     assert not result.success
     assert ran == ["revenue_churn"]
 

@@ -1,4 +1,9 @@
 {#- MRR sums of the revenue-churn marts, aggregated from customer_periods rows. -#}
+{% macro revenue_churn_sum_column_names() -%}
+    {{- return(['mrr_start', 'new_mrr', 'expansion_mrr', 'reactivation_mrr', 'contraction_mrr', 'churned_mrr',
+                'mrr_end']) -}}
+{%- endmacro %}
+
 {% macro revenue_churn_sum_columns() %}
     sum(mrr_start) as mrr_start,
     sum(case when mrr_movement = 'new' then mrr_change else 0 end) as new_mrr,
@@ -12,8 +17,7 @@
 {#- MRR and rate columns of the revenue-churn marts from an aggregate of revenue_churn_sum_columns(). -#}
 {% macro revenue_churn_metric_columns(sums) %}
     {%- set s = {} -%}
-    {%- for column in ['mrr_start', 'new_mrr', 'expansion_mrr', 'reactivation_mrr', 'contraction_mrr',
-                       'churned_mrr', 'mrr_end'] %}
+    {%- for column in revenue_churn_sum_column_names() %}
         {%- do s.update({column: 'coalesce(' ~ sums ~ '.' ~ column ~ ', 0)'}) %}
     cast({{ s[column] }} as decimal(18, 4)) as {{ column }},
     {%- endfor %}

@@ -1,9 +1,11 @@
 {#-
     Churned customers of each period (customer_periods.is_churned) by the reason they gave nearest in time to their
     churn day: the first day in the period they are not active, i.e. the exclusive end (active_to) of the active
-    span that contains the period's start day. A plain table rebuilt after the period marts (tag post_marts): a new
+    span that contains the period's start day. A table rebuilt whole in every build: a new
     survey answer can change the reason of any of that customer's churns, however old, so no quarter window fits.
 -#}
+{{ config(materialized='table') }}
+
 with churned as (
     select
         customer_periods.grain,

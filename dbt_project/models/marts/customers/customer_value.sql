@@ -1,4 +1,6 @@
 {#- One row per customer active on some day up to the as-of day: value, tenure, purchase rhythm, at-risk inputs. -#}
+{{ config(materialized='table') }}
+
 with as_of as (
     select
         as_of_day,

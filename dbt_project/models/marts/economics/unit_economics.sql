@@ -1,7 +1,9 @@
 {#-
-    LTV and CAC per grain and period (tag post_marts: runs after the partitioned marts and reads them whole).
+    LTV and CAC per grain and period: a table rebuilt whole in every build, after the partitioned marts it reads.
     ARPA is per month: the order part is normalised by the months the period covers up to its end day.
 -#}
+{{ config(materialized='table') }}
+
 with periods as (
     select
         retention.grain,
@@ -21,7 +23,7 @@ with periods as (
 ),
 
 {#- Customers with MRR on the end day and with completed orders in the period, from the customer rows (one pass
-    instead of counting distinct order customers over every order x period pair: 28M rows at L). -#}
+    instead of counting distinct order customers over every order x period pair). -#}
 customer_counts as (
     select
         grain,

@@ -1,9 +1,17 @@
-{{ config(pre_hook="{{ delete_partition_window('period_start') }}") }}
+{%- set built_with = ['reporting_currency', 'activity_window_days'] -%}
+{{ config(
+    materialized=incremental_where_supported(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=delete_rebuilt_window_hook(built_with, 'period_start'),
+    tags=['partitioned'],
+) }}
+-- depends_on: {{ ref('int_activity_window') }}
 
 with periods as (
     select grain, period_start
     from {{ ref('int_periods') }}
-    where {{ in_partition_window('grain', 'period_start') }}
+    where {{ in_rebuilt_window(built_with, 'grain', 'period_start') }}
 ),
 
 cohorts as (
@@ -35,7 +43,7 @@ members as (
         sum(case when active_at_end then 1 else 0 end) as customers_active,
         sum(recognised_revenue) as revenue
     from {{ ref('customer_periods') }}
-    where {{ in_partition_window('grain', 'period_start') }}
+    where {{ in_rebuilt_window(built_with, 'grain', 'period_start') }}
     group by grain, cohort_period_start, period_start
 )
 
@@ -49,7 +57,8 @@ select
     {{ safe_percentage('coalesce(members.customers_active, 0)', 'cohort_periods.cohort_size') }}
         as customer_retention_rate,
     cast(coalesce(members.revenue, 0) as decimal(18, 4)) as revenue,
-    {{ safe_percentage('coalesce(members.revenue, 0)', 'cohort_periods.cohort_revenue') }} as revenue_retention_rate
+    {{ safe_percentage('coalesce(members.revenue, 0)', 'cohort_periods.cohort_revenue') }} as revenue_retention_rate,
+    {{ built_with_columns(built_with) }}
 from cohort_periods
 left join members
     on members.grain = cohort_periods.grain

@@ -1,17 +1,25 @@
-{{ config(pre_hook="{{ delete_partition_window('period_start') }}") }}
+{%- set built_with = ['reporting_currency', 'activity_window_days'] -%}
+{{ config(
+    materialized=incremental_where_supported(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=delete_rebuilt_window_hook(built_with, 'period_start'),
+    tags=['partitioned'],
+) }}
+-- depends_on: {{ ref('int_activity_window') }}
 
 with periods as (
     select grain, period_start, period_end, start_day, end_day
     from {{ ref('int_periods') }}
-    where {{ in_partition_window('grain', 'period_start') }}
+    where {{ in_rebuilt_window(built_with, 'grain', 'period_start') }}
 ),
 
 {#-
     The facts of a customer in a period, grouped below. Each carries its period's end and end day, so the groups
     join first_active on the customer alone: with the end-day condition on int_periods, the planner paired every
-    customer with every period first (23M rows at L, a third of this model's time). The start and end flags are
+    customer with every period first. The start and end flags are
     summed as one number: a customer's spans are disjoint, so at most one holds the start day (1) and one the end
-    day (2). An MRR interval holding both the start and the end day is one row, not two (5M fewer rows at L).
+    day (2). An MRR interval holding both the start and the end day is one row, not two.
 -#}
 facts as (
     select
@@ -63,7 +71,7 @@ facts as (
     inner join periods
         on periods.grain = revenue.grain
         and periods.period_start = revenue.period_start
-    where {{ in_partition_window('revenue.grain', 'revenue.period_start') }}
+    where {{ in_rebuilt_window(built_with, 'revenue.grain', 'revenue.period_start') }}
 ),
 
 customer_facts as (
@@ -127,5 +135,6 @@ select
     end as {{ dbt.type_string() }}) as mrr_movement,
     cast(mrr_end - mrr_start as decimal(18, 4)) as mrr_change,
     recognised_revenue,
-    order_count
+    order_count,
+    {{ built_with_columns(built_with) }}
 from joined

@@ -1,9 +1,17 @@
-{{ config(pre_hook="{{ delete_partition_window('period_start') }}") }}
+{%- set built_with = ['reporting_currency', 'activity_window_days'] -%}
+{{ config(
+    materialized=incremental_where_supported(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=delete_rebuilt_window_hook(built_with, 'period_start'),
+    tags=['partitioned'],
+) }}
+-- depends_on: {{ ref('int_activity_window') }}
 
 with periods as (
     select grain, period_start, period_end, is_complete
     from {{ ref('int_periods') }}
-    where {{ in_partition_window('grain', 'period_start') }}
+    where {{ in_rebuilt_window(built_with, 'grain', 'period_start') }}
 ),
 
 customers as (
@@ -22,7 +30,7 @@ counts as (
         {{ retention_count_columns() }}
     from {{ ref('customer_periods') }} as customer_periods
     inner join customers on customers.customer_id = customer_periods.customer_id
-    where {{ in_partition_window('customer_periods.grain', 'customer_periods.period_start') }}
+    where {{ in_rebuilt_window(built_with, 'customer_periods.grain', 'customer_periods.period_start') }}
     group by customer_periods.grain, customer_periods.period_start, customers.segment
 )
 
@@ -32,7 +40,8 @@ select
     periods.period_end,
     periods.is_complete,
     cast(segments.segment as {{ dbt.type_string() }}) as segment,
-    {{ retention_metric_columns('counts') }}
+    {{ retention_metric_columns('counts') }},
+    {{ built_with_columns(built_with) }}
 from periods
 cross join segments
 left join counts

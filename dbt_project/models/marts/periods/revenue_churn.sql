@@ -1,28 +1,30 @@
-{{ config(pre_hook="{{ delete_partition_window('period_start') }}") }}
+{#- The segments of revenue_churn_by_segment added up: every customer has exactly one segment. -#}
+{%- set built_with = ['reporting_currency'] -%}
+{{ config(
+    materialized=incremental_where_supported(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=delete_rebuilt_window_hook(built_with, 'period_start'),
+    tags=['partitioned'],
+) }}
 
-with periods as (
-    select grain, period_start, period_end, is_complete
-    from {{ ref('int_periods') }}
-    where {{ in_partition_window('grain', 'period_start') }}
-),
-
-sums as (
+with sums as (
     select
         grain,
         period_start,
-        {{ revenue_churn_sum_columns() }}
-    from {{ ref('customer_periods') }}
-    where {{ in_partition_window('grain', 'period_start') }}
-    group by grain, period_start
+        period_end,
+        is_complete,
+        {{ sum_of_columns(revenue_churn_sum_column_names()) }}
+    from {{ ref('revenue_churn_by_segment') }}
+    where {{ in_rebuilt_window(built_with, 'grain', 'period_start') }}
+    group by grain, period_start, period_end, is_complete
 )
 
 select
-    cast(periods.grain as {{ dbt.type_string() }}) as grain,
-    periods.period_start,
-    periods.period_end,
-    periods.is_complete,
-    {{ revenue_churn_metric_columns('sums') }}
-from periods
-left join sums
-    on sums.grain = periods.grain
-    and sums.period_start = periods.period_start
+    grain,
+    period_start,
+    period_end,
+    is_complete,
+    {{ revenue_churn_metric_columns('sums') }},
+    {{ built_with_columns(built_with) }}
+from sums
