@@ -54,9 +54,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         instance = dg.DagsterInstance.from_config(str(home)) if home else dg.DagsterInstance.ephemeral()
     with instance:
         if getattr(args, "nightly", False):
-            runs = run_nightly(defs, instance)
+            runs = run_nightly(defs, instance, settings.start)
         else:
-            runs = run_pipeline(defs, instance, settings.warehouse, period_from, period_to, args.full_refresh)
+            runs = run_pipeline(
+                defs, instance, settings.warehouse, settings.start, period_from, period_to, args.full_refresh
+            )
     print()
     if len(runs) == 1:
         print("Ingest loaded nothing new: no quarter rebuilt.")
@@ -151,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         return args.func(args, settings)
     except SettingsError as exc:
-        print(f"retention: configuration error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"retention: {line}", file=sys.stderr)
         return 2
     except (ValueError, PipelineFailed, duckdb.Error) as exc:
         print(f"retention: {exc}", file=sys.stderr)

@@ -11,6 +11,7 @@ from dagster_dbt import DbtCliResource
 
 from pipeline.ingest.assets import Landing, ingest_landing_files
 from pipeline.lib.partitions import quarterly_partitions
+from pipeline.lib.publication import last_publication
 from pipeline.lib.warehouse import Warehouse
 from pipeline.orchestration.jobs import build_job, ingest_job
 from pipeline.orchestration.nightly import build_nightly
@@ -35,7 +36,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             threads=settings.duckdb_threads,
         ),
         "serving": Serving(path=str(settings.serving_file.resolve())),
-        "landing": Landing(path=str(settings.landing_dir.resolve())),
+        "landing": Landing(path=str(settings.landing_dir.resolve()), serving_file=str(settings.serving_file.resolve())),
         "risk": RiskSettings(
             overdue_factor=settings.overdue_factor,
             inactive_days=settings.inactive_days,
@@ -54,12 +55,14 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything Dagster loads."""
     project = load_dbt_project(settings)
-    partitions_def = quarterly_partitions(settings.start)
+    published = last_publication(settings.serving_file)
+    first = max(settings.start, published.first_period) if published and published.first_period else settings.start
+    partitions_def = quarterly_partitions(first)
     dbt_models = build_dbt_assets(project, partitions_def, vars_args(settings), BuildState.beside(settings.warehouse))
     value = [purchase_model, at_risk_customers]
     marts = [key for assets in (dbt_models, *value) for key in assets.keys if key.path[0] == "marts"]
     nightly_schedule, rebuild_sensor = build_nightly(
-        ingest_job, build_job, partitions_def, settings.nightly_cron, settings.nightly_timezone
+        ingest_job, build_job, partitions_def, settings.nightly_cron, settings.nightly_timezone, settings.start
     )
     return dg.Definitions(
         assets=[

@@ -2,23 +2,24 @@
 
 from collections.abc import Callable
 
-# landing file -> raw table -> staging -> intermediate -> build mart -> published mart -> value -> export
+# raw table -> staging -> intermediate -> mart -> value -> serving file -> export
 CHAIN = [
     "billing/invoices",
     "staging/stg_billing__invoices",
     "intermediate/int_invoice_lines_converted",
     "intermediate/int_customer_mrr_intervals",
     "marts/customer_value",
-    "marts/customer_value",
     "marts/at_risk_customers",
+    "serving/marts",
     "exports/outreach",
 ]
-PERIOD_CHAIN = ["intermediate/int_customer_mrr_intervals", "marts/customer_periods", "marts/retention",
-                "marts/retention"]
+PERIOD_CHAIN = ["intermediate/int_customer_mrr_intervals", "marts/customer_periods", "marts/retention_by_segment",
+                "marts/retention", "serving/marts"]
 BACKFILL_QUARTERS = [f"{year}-{month:02d}-01" for year in (2024, 2025) for month in (1, 4, 7, 10)]
-PARTITIONED = ["customer_periods", "retention", "revenue_churn", "cohort_retention", "retention_by_segment",
-               "revenue_churn_by_segment"]
-PUBLISHED = [*PARTITIONED, "churn_reasons", "customer_value", "unit_economics"]
+# every asset that holds quarters, as the UI offers them for a partition backfill
+PARTITIONED = ["intermediate/int_customer_revenue_recognised", "intermediate/int_cohort_baselines",
+               "marts/customer_periods", "marts/retention", "marts/revenue_churn", "marts/cohort_retention",
+               "marts/retention_by_segment", "marts/revenue_churn_by_segment"]
 
 Query = Callable[[str, dict | None], dict]
 
@@ -58,11 +59,10 @@ query Status($id: String!) {
 
 
 def launch_backfill(query: Query) -> str:
-    """Eight quarters of the partitioned marts and their publication, as the UI's backfill dialog sends it."""
+    """Eight quarters of every partitioned asset, as the UI's backfill dialog sends it."""
     params = {
         "partitionNames": BACKFILL_QUARTERS,
-        "assetSelection": [{"path": ["marts", name]} for name in PARTITIONED]
-        + [{"path": ["marts", name]} for name in PUBLISHED],
+        "assetSelection": [{"path": key.split("/")} for key in PARTITIONED],
         "title": "eight quarters",
     }
     result = query(LAUNCH, {"params": params})["launchPartitionBackfill"]

@@ -5,21 +5,24 @@ its own asset keyed [<source>, <table>], which is also its DuckDB `schema.table`
 """
 
 
+import datetime as dt
 from collections import Counter
 from pathlib import Path
 
 import dagster as dg
 
-from pipeline.ingest.changes import AS_OF_DAY, CHANGED_FROM, as_of_day, changes_since, utc_now
+from pipeline.ingest.changes import AS_OF_DAY, CHANGED_FROM, as_of_day, changes_since
 from pipeline.ingest.contract import ENTITIES, LINEAGE_COLUMNS, Entity
 from pipeline.ingest.loader import FileResult, ingest_landing
 from pipeline.ingest.tables import create_warehouse_tables
+from pipeline.lib.publication import last_publication
 from pipeline.lib.retries import WAREHOUSE_RETRY_POLICY
 from pipeline.lib.warehouse import Warehouse
 
 OWNER = "team:data-platform"
 MANIFEST_KEY = dg.AssetKey(["ingest", "manifest"])
 QUARANTINE_KEY = dg.AssetKey(["ingest", "quarantine"])
+CHANGED_CUSTOMERS_KEY = dg.AssetKey(["ingest", "changed_customers"])
 
 
 def _column_schema(entity: Entity) -> dg.TableSchema:
@@ -47,6 +50,10 @@ SPECS = [raw_table_spec(e) for e in ENTITIES] + [
                  "materialization says from which day this run's rows change the numbers (`changed_from`)."),
     dg.AssetSpec(QUARANTINE_KEY, group_name="ingest", kinds={"duckdb"}, owners=[OWNER],
                  description="Rejected rows with file, row number, column, raw value and reason."),
+    dg.AssetSpec(CHANGED_CUSTOMERS_KEY, group_name="ingest", kinds={"duckdb"}, owners=[OWNER],
+                 description="Per load, every customer whose rows it inserted, replaced or deleted (and, for a new "
+                 "fx rate, every customer it converts differently): the per-customer dbt models rebuild exactly "
+                 "these customers (docs/data-contract.md)."),
 ]
 
 
@@ -64,25 +71,32 @@ def summarize(results: list[FileResult]) -> dict[str, dict[str, int]]:
 
 
 class Landing(dg.ConfigurableResource):
-    """The landing folder: one sub-folder of CSV/Parquet files per entity."""
+    """The landing folder: one sub-folder of CSV/Parquet files per entity; `serving_file`, whose publication says
+    which loads the published marts already reflect."""
 
     path: str
+    serving_file: str
 
 
 @dg.multi_asset(specs=SPECS, name="ingest_landing_files", pool="warehouse", retry_policy=WAREHOUSE_RETRY_POLICY)
 def ingest_landing_files(context: dg.AssetExecutionContext, landing: Landing, warehouse: Warehouse):
-    """Load new and changed landing files; files already loaded with the same content are skipped."""
-    landing = Path(landing.path)
-    if not landing.is_dir():
-        context.log.warning(f"landing folder {landing} does not exist: nothing to ingest")
+    """Load new and changed landing files; files already loaded with the same content are skipped. `changed_from`
+    counts every load since the last publication, this run's and any that a failed build left unpublished."""
+    published = last_publication(Path(landing.serving_file))
+    folder = Path(landing.path)
+    if not folder.is_dir():
+        context.log.warning(f"landing folder {folder} does not exist: nothing to ingest")
     with warehouse.connect() as con:
         create_warehouse_tables(con)
-        since, previous_as_of = utc_now(), as_of_day(con)
-        results = ingest_landing(con, landing, progress=context.log.info)
-        changes = changes_since(con, since, previous_as_of)
+        results = ingest_landing(con, folder, progress=context.log.info)
+        since = published.loaded_through if published and published.loaded_through else dt.datetime(1900, 1, 1)
+        changes = changes_since(con, since, published.as_of if published else None)
         current_as_of = as_of_day(con)
         counts = {e.folder: con.execute(f"SELECT count(*) FROM {e.qualified}").fetchone()[0] for e in ENTITIES}
         quarantine_total = con.execute("SELECT count(*) FROM ingest.quarantine").fetchone()[0]
+        recorded = con.execute(
+            "SELECT count(*) FROM ingest.changed_customers WHERE loaded_at > ?", [since]
+        ).fetchone()[0]
         manifest_total = con.execute("SELECT count(*) FROM ingest.manifest").fetchone()[0]
     errors = [r.error for r in results if r.error]
     for error in errors:
@@ -102,3 +116,4 @@ def ingest_landing_files(context: dg.AssetExecutionContext, landing: Landing, wa
         },
     )
     yield dg.MaterializeResult(asset_key=QUARANTINE_KEY, metadata={"dagster/row_count": quarantine_total})
+    yield dg.MaterializeResult(asset_key=CHANGED_CUSTOMERS_KEY, metadata={"recorded_since_last_publication": recorded})

@@ -1,9 +1,11 @@
-"""What one ingest changed, as the first day whose period numbers may differ: the nightly rebuild starts there.
+"""What the loads since the last publication changed, as the first day whose period numbers may differ: the
+nightly rebuild starts there.
 
 Every group of files loaded writes a row to `ingest.changes` with the earliest day its new and replaced rows
-touch (see `Entity.touches_from`). A run's `changed_from` is the earliest of those days and of the as-of day
-before the run: moving the as-of day changes the quarter it was in (its last month becomes complete).
-Nothing loaded means nothing changed: `changed_from` is None.
+touch (see `Entity.touches_from`). `changed_from` is the earliest of those days, over every load after the newest
+one the published marts reflect (this run's, and those of a build that failed or was killed), and of the
+published as-of day: moving the as-of day changes the quarter it was in (its last month becomes complete).
+Nothing loaded since means nothing to rebuild: `changed_from` is None.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def changed_from(first_days: list[dt.date | None], previous_as_of: dt.date | Non
 def changes_since(con: duckdb.DuckDBPyConnection, since: dt.datetime, previous_as_of: dt.date | None) -> Changes:
     rows = con.execute(
         """SELECT entity, min(first_day), sum(rows_inserted)::BIGINT, sum(rows_replaced)::BIGINT
-           FROM ingest.changes WHERE loaded_at >= ? GROUP BY entity""",
+           FROM ingest.changes WHERE loaded_at > ? GROUP BY entity""",
         [since],
     ).fetchall()
     by_entity = {entity: (first, inserted, replaced) for entity, first, inserted, replaced in rows}

@@ -9,29 +9,46 @@ nothing rebuilds nothing.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
 import dagster as dg
 
 from pipeline.ingest.assets import MANIFEST_KEY
 from pipeline.ingest.changes import AS_OF_DAY, CHANGED_FROM
 from pipeline.lib.partitions import quarter_start
-from pipeline.orchestration.tags import CLI_TAG, rebuild_tags
+from pipeline.orchestration.tags import CLI_TAG, full_refresh_config, rebuild_tags
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    first: str  # partition keys (first days of quarters), inclusive
+    last: str
+    reason: str
+    # rows before the first partition (the marts' first quarter when they were published): every quarter from
+    # scratch, and the partitions start earlier from the next publication on
+    full_refresh: bool = False
 
 
 def rebuild_range(
-    changed_from: dt.date | None, as_of: dt.date | None, partition_keys: list[str]
-) -> tuple[str, str, str] | None:
-    """(first quarter, last quarter, reason) to rebuild, or None when nothing changed. Pure and unit-tested.
+    changed_from: dt.date | None, as_of: dt.date | None, partition_keys: list[str], start: dt.date | None = None
+) -> Rebuild | None:
+    """The quarters to rebuild, or None when nothing changed. Pure and unit-tested.
 
-    The last quarter is the one in progress: the quarter of the as-of day (the last day with data)."""
+    The last quarter is the one in progress: the quarter of the as-of day (the last day with data). `start` is
+    RETENTION_START: rows before it never count, rows between it and the first partition call for a rebuild of
+    every quarter from scratch."""
     if changed_from is None or not partition_keys:
         return None
     first = max(quarter_start(changed_from).isoformat(), partition_keys[0])
     last = min(quarter_start(max(as_of or changed_from, changed_from)).isoformat(), partition_keys[-1])
     if first > last:
         return None
+    floor = quarter_start(start).isoformat() if start else partition_keys[0]
+    earlier = max(quarter_start(changed_from).isoformat(), floor) < partition_keys[0]
     reason = f"ingest changed rows from {changed_from.isoformat()}: quarters {first} .. {last}"
-    return first, last, reason
+    if earlier:
+        reason += f"; rows before the first partition {partition_keys[0]}: all history from scratch"
+    return Rebuild(first, last, reason, full_refresh=earlier)
 
 
 def _day(metadata, key: str) -> dt.date | None:
@@ -40,14 +57,14 @@ def _day(metadata, key: str) -> dt.date | None:
 
 
 def planned_rebuild(
-    instance: dg.DagsterInstance, run_id: str, partition_keys: list[str]
-) -> tuple[str, str, str] | None | str:
+    instance: dg.DagsterInstance, run_id: str, partition_keys: list[str], start: dt.date | None = None
+) -> Rebuild | None | str:
     """The rebuild an ingest run calls for; the string 'missing' when the run recorded no ingest result."""
     records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=MANIFEST_KEY), limit=20).records
     for record in records:
         if record.run_id == run_id:
             metadata = record.asset_materialization.metadata
-            return rebuild_range(_day(metadata, CHANGED_FROM), _day(metadata, AS_OF_DAY), partition_keys)
+            return rebuild_range(_day(metadata, CHANGED_FROM), _day(metadata, AS_OF_DAY), partition_keys, start)
     return "missing"
 
 
@@ -57,6 +74,7 @@ def build_nightly(
     partitions_def: dg.TimeWindowPartitionsDefinition,
     cron: str,
     timezone: str,
+    start: dt.date,
 ) -> tuple[dg.ScheduleDefinition, dg.SensorDefinition]:
     schedule = dg.ScheduleDefinition(
         name="nightly_ingest",
@@ -81,11 +99,15 @@ def build_nightly(
         run = context.dagster_run
         if run.tags.get(CLI_TAG):
             return dg.SkipReason(f"ingest run {run.run_id} came from the retention command, which builds itself")
-        planned = planned_rebuild(context.instance, run.run_id, partitions_def.get_partition_keys())
+        planned = planned_rebuild(context.instance, run.run_id, partitions_def.get_partition_keys(), start)
         if planned == "missing":
             return dg.SkipReason(f"ingest run {run.run_id} recorded no {CHANGED_FROM}")
         if planned is None:
             return dg.SkipReason(f"ingest run {run.run_id} loaded nothing new: no quarter to rebuild")
-        return dg.RunRequest(run_key=f"rebuild-after-{run.run_id}", tags=rebuild_tags(*planned))
+        return dg.RunRequest(
+            run_key=f"rebuild-after-{run.run_id}",
+            tags=rebuild_tags(planned.first, planned.last, planned.reason),
+            run_config=full_refresh_config() if planned.full_refresh else {},
+        )
 
     return schedule, rebuild_changed_quarters

@@ -13,12 +13,11 @@ import duckdb
 from pipeline.lib.partitions import quarter_start
 from pipeline.lib.warm import import_in_background
 from pipeline.orchestration.errors import PipelineFailed
-from pipeline.orchestration.nightly import planned_rebuild
-from pipeline.orchestration.tags import CLI_TAG, rebuild_tags
+from pipeline.orchestration.nightly import Rebuild, planned_rebuild
+from pipeline.orchestration.tags import CLI_TAG, full_refresh_config, rebuild_tags
 from pipeline.quality.gx_run import GX_MODULES, no_usage_statistics
 
 AFTER_DBT_MODULES = ("pipeline.value.bgnbd", "pipeline.reporting.charts")
-DBT_STEP = "dbt_models"  # the step of pipeline/transform/assets.py, whose config takes full_refresh
 # Step-level INFO lines (progress, dbt commands) on the console; Dagster's DEBUG event stream stays in the run log.
 CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -51,18 +50,26 @@ def partition_range(
     data: tuple[dt.date, dt.date] | None,
     period_from: dt.date | None,
     period_to: dt.date | None,
-) -> tuple[str, str]:
-    """The first and last quarter partition key to build, clipped to the partitions that exist."""
+    start: dt.date | None = None,
+) -> Rebuild:
+    """The first and last quarter partition key to build, clipped to the partitions that exist; from scratch
+    when the data starts between `start` (RETENTION_START) and the first partition (the marts' first quarter at
+    their last publication)."""
     keys = partitions_def.get_partition_keys()
     if not keys:
         raise PipelineFailed("no quarter partitions exist: is RETENTION_START in the future?")
     data_from, data_to = data if data else (None, None)
-    start = (period_from or data_from or dt.date.fromisoformat(keys[-1])).isoformat()
+    first = (period_from or data_from or dt.date.fromisoformat(keys[-1])).isoformat()
     end = (period_to or data_to or dt.date.fromisoformat(keys[-1])).isoformat()
-    start, end = max(start, keys[0]), min(end, keys[-1])
-    if start > end:
-        raise PipelineFailed(f"no quarter to build between {start} and {end} (partitions {keys[0]} .. {keys[-1]})")
-    return start, end
+    floor = quarter_start(start).isoformat() if start else keys[0]
+    earlier = period_from is None and max(first, floor) < keys[0]
+    first, end = max(first, keys[0]), min(end, keys[-1])
+    if first > end:
+        raise PipelineFailed(f"no quarter to build between {first} and {end} (partitions {keys[0]} .. {keys[-1]})")
+    reason = "quarters asked for" if period_from or period_to else "every quarter with data"
+    if earlier:
+        reason += f"; data before the first partition {keys[0]}: all history from scratch"
+    return Rebuild(first, end, reason, full_refresh=earlier)
 
 
 def root_message(error) -> str:
@@ -76,7 +83,7 @@ def execute(
     job: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str] | None = None, full_refresh: bool = False
 ) -> RunRecord:
     tags = {CLI_TAG: "true", **(tags or {})}
-    run_config = {**CONSOLE_INFO, **({"ops": {DBT_STEP: {"config": {"full_refresh": True}}}} if full_refresh else {})}
+    run_config = {**CONSOLE_INFO, **(full_refresh_config() if full_refresh else {})}
     result = job.execute_in_process(run_config=run_config, instance=instance, tags=tags, raise_on_error=False)
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
@@ -110,6 +117,7 @@ def run_pipeline(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     warehouse: Path,
+    start: dt.date,
     period_from: dt.date | None = None,
     period_to: dt.date | None = None,
     full_refresh: bool = False,
@@ -119,19 +127,20 @@ def run_pipeline(
     build = defs.resolve_job_def("build_job")
     with duckdb.connect(str(warehouse), read_only=True) as con:  # ingest has finished: no writer holds the file
         data = data_quarters(con)
-    first, last = partition_range(build.partitions_def, data, period_from, period_to)
-    reason = "quarters asked for" if period_from or period_to else "every quarter with data"
-    record = build_quarters(build, instance, rebuild_tags(first, last, reason), full_refresh)
-    runs.append(RunRecord(record.job, record.run_id, (first, last)))
+    planned = partition_range(build.partitions_def, data, period_from, period_to, start)
+    tags = rebuild_tags(planned.first, planned.last, planned.reason)
+    record = build_quarters(build, instance, tags, full_refresh or planned.full_refresh)
+    runs.append(RunRecord(record.job, record.run_id, (planned.first, planned.last)))
     return runs
 
 
-def run_nightly(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[RunRecord]:
+def run_nightly(defs: dg.Definitions, instance: dg.DagsterInstance, start: dt.date) -> list[RunRecord]:
     """What the schedule and sensor do, in one process: ingest, then rebuild only the quarters it changed."""
     loaded = ingest(defs, instance)
     build = defs.resolve_job_def("build_job")
-    planned = planned_rebuild(instance, loaded.run_id, build.partitions_def.get_partition_keys())
-    if not isinstance(planned, tuple):
+    planned = planned_rebuild(instance, loaded.run_id, build.partitions_def.get_partition_keys(), start)
+    if not isinstance(planned, Rebuild):
         return [loaded]
-    record = build_quarters(build, instance, rebuild_tags(*planned))
-    return [loaded, RunRecord(record.job, record.run_id, planned[:2])]
+    tags = rebuild_tags(planned.first, planned.last, planned.reason)
+    record = build_quarters(build, instance, tags, planned.full_refresh)
+    return [loaded, RunRecord(record.job, record.run_id, (planned.first, planned.last))]

@@ -90,7 +90,9 @@ def retention_trend(months: pd.DataFrame) -> bytes:
         top.set_title(title, loc="left", fontweight="bold")
         top.plot(x, recent["retention_rate"].astype(float), marker="o", ms=3, color=COLORS["retention"],
                  label="Retention rate")
-        top.set_ylabel("% of customers at start")
+        # (end - new) / start: reactivated customers count at the end but not at the start, so it can pass 100
+        top.axhline(100, color="#999999", linewidth=0.8, linestyle="--")
+        top.set_ylabel("(end - new) / start, %")
         top.legend(loc="lower left", frameon=False)
         bottom.plot(x, recent["churn_rate"].astype(float), marker="o", ms=3, color=COLORS["churn"],
                     label="Churn rate (customers)")

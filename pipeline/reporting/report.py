@@ -50,8 +50,10 @@ def build_report(con: duckdb.DuckDBPyConnection, generated_at: dt.datetime | Non
     months = complete_months(data.retention, data.revenue)
     figures = (
         Chart("retention_trend", "Retention and churn trend",
-              "Monthly customer retention rate (top); customer churn rate and gross MRR churn (bottom). "
-              f"Complete months only, the latest {charts.TREND_MONTHS}.",
+              "Monthly customer retention rate (top): customers at the month's end who were not new in it, per "
+              "customer at its start. It passes 100 % (the dashed line) when reactivated customers, who count at "
+              "the end but were not there at the start, outnumber the churned ones. Customer churn rate and gross "
+              f"MRR churn below. Complete months only, the latest {charts.TREND_MONTHS}.",
               charts.retention_trend(months)),
         Chart("mrr_movements", "MRR movements",
               "Recurring revenue gained (new, expansion, reactivation: above zero) and lost (contraction, "

@@ -16,13 +16,12 @@ from pathlib import Path
 import duckdb
 
 from pipeline.ingest.validation import quote_ident
+from pipeline.lib import publication
 
 COPY = "serving_copy"  # the new file, attached to the warehouse connection while it is written
 # Besides every table of schema marts: what the report shows about data quality and the landing feed.
 EXTRA_TABLES = (("quality", "validation_results"), ("ingest", "manifest"))
 QUARANTINE_REASONS = "SELECT reason, count(*) AS rows FROM ingest.quarantine GROUP BY reason"
-PUBLICATION_DDL = """CREATE TABLE serving_copy.serving.publication (
-    run_id VARCHAR NOT NULL, published_at TIMESTAMP NOT NULL, as_of DATE, tables INTEGER NOT NULL)"""
 
 
 def published_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -48,11 +47,15 @@ def publish(con: duckdb.DuckDBPyConnection, serving: Path, run_id: str, as_of: d
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {COPY}.{quote_ident(schema)}")
             con.execute(f"CREATE TABLE {target} AS SELECT * FROM {source}")
             counts[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
-        con.execute(f"CREATE SCHEMA {COPY}.serving")
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {COPY}.ingest")
         con.execute(f"CREATE TABLE {COPY}.ingest.quarantine_reasons AS {QUARANTINE_REASONS}")
-        con.execute(PUBLICATION_DDL)
-        con.execute(f"INSERT INTO {COPY}.serving.publication VALUES (?, now()::TIMESTAMP, ?, ?)", [run_id, as_of, len(counts)])
+        table = f"{COPY}.main.{publication.TABLE}"
+        con.execute(f"CREATE TABLE {table} ({publication.COLUMNS})")
+        con.execute(
+            f"INSERT INTO {table} SELECT ?, now()::TIMESTAMP, (SELECT max(loaded_at) FROM ingest.changes), ?, "
+            "(SELECT min(period_start) FROM marts.retention), ?",
+            [run_id, as_of, len(counts)],
+        )
     finally:
         con.execute(f"DETACH {COPY}")
     os.replace(partial, serving)

@@ -26,6 +26,7 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
     return {
         "warehouse_path": str(settings.warehouse.resolve()),
         "reporting_currency": settings.reporting_currency,
+        "start": settings.start.isoformat(),
         "activity_window_days": settings.activity_window_days,
         "duckdb_memory_limit": settings.duckdb_memory_limit,
         "duckdb_threads": settings.duckdb_threads or os.cpu_count() or 1,

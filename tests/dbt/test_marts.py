@@ -25,7 +25,7 @@ MARTS = (
 def test_build_succeeds_with_unit_and_data_tests(built_project):
     _, result = built_project
     assert result.returncode == 0
-    assert "28 unit tests" in result.stdout  # every unit test of the project, once in the suite
+    assert "29 unit tests" in result.stdout  # every unit test of the project, once in the suite
     assert "ERROR=0" in result.stdout and "FAIL" not in result.stdout
 
 

@@ -15,15 +15,22 @@ KEYS = quarterly_partitions(D(2023, 1, 1)).get_partition_keys(current_time=dt.da
 
 
 def test_rebuild_runs_from_the_changed_quarter_through_the_quarter_in_progress():
-    first, last, reason = rebuild_range(D(2024, 2, 29), D(2025, 11, 30), KEYS)
-    assert (first, last) == ("2024-01-01", "2025-10-01")
-    assert "2024-02-29" in reason
+    planned = rebuild_range(D(2024, 2, 29), D(2025, 11, 30), KEYS, D(2023, 1, 1))
+    assert (planned.first, planned.last, planned.full_refresh) == ("2024-01-01", "2025-10-01", False)
+    assert "2024-02-29" in planned.reason
 
 
 def test_nothing_changed_means_no_rebuild_and_ranges_are_clipped():
     assert rebuild_range(None, D(2025, 11, 30), KEYS) is None
-    assert rebuild_range(D(1999, 5, 1), D(2025, 11, 30), KEYS)[0] == KEYS[0]
-    assert rebuild_range(D(2025, 11, 2), None, KEYS)[:2] == ("2025-10-01", "2025-10-01")
+    before_start = rebuild_range(D(1999, 5, 1), D(2025, 11, 30), KEYS, D(2023, 1, 1))
+    assert (before_start.first, before_start.full_refresh) == (KEYS[0], False)  # before RETENTION_START: ignored
+    latest = rebuild_range(D(2025, 11, 2), None, KEYS)
+    assert (latest.first, latest.last) == ("2025-10-01", "2025-10-01")
+
+
+def test_rows_before_the_first_published_quarter_rebuild_every_quarter_from_scratch():
+    planned = rebuild_range(D(2022, 6, 1), D(2025, 11, 30), KEYS, D(2021, 1, 1))  # partitions from 2023
+    assert (planned.first, planned.full_refresh) == (KEYS[0], True)
 
 
 @dg.asset(key=MANIFEST_KEY, group_name="ingest")
@@ -39,7 +46,7 @@ def fake_mart():
 def _evaluate(changed: str, tags: dict[str, str] | None = None):
     ingest = dg.define_asset_job("ingest_job", selection=[MANIFEST_KEY])
     build = dg.define_asset_job("build_job", selection=[fake_mart.key])
-    schedule, sensor = build_nightly(ingest, build, quarterly_partitions(D(2023, 1, 1)), "0 2 * * *", "UTC")
+    schedule, sensor = build_nightly(ingest, build, quarterly_partitions(D(2023, 1, 1)), "0 2 * * *", "UTC", D(2023, 1, 1))
     defs = dg.Definitions(assets=[fake_ingest, fake_mart], jobs=[ingest, build], schedules=[schedule], sensors=[sensor])
     # Resolved before the test instance exists: Dagster caches its definitions-load context process-wide, and one
     # made inside instance_for_test() would point at that instance after it is gone, breaking later tests.
@@ -70,7 +77,7 @@ def test_sensor_skips_when_nothing_loaded_or_the_cli_builds_itself(changed, tags
 def test_schedule_ticks_at_two_in_the_configured_zone_and_runs_ingest():
     ingest = dg.define_asset_job("ingest_job", selection=[MANIFEST_KEY])
     build = dg.define_asset_job("build_job", selection=[fake_mart.key])
-    schedule, _ = build_nightly(ingest, build, quarterly_partitions(D(2023, 1, 1)), "0 2 * * *", "Europe/Berlin")
+    schedule, _ = build_nightly(ingest, build, quarterly_partitions(D(2023, 1, 1)), "0 2 * * *", "Europe/Berlin", D(2023, 1, 1))
     assert schedule.execution_timezone == "Europe/Berlin" and schedule.cron_schedule == "0 2 * * *"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2025, 12, 2, 2))

@@ -14,15 +14,29 @@ def partitions():
     return quarterly_partitions(D(2021, 1, 1))
 
 
+def _keys(rebuild):
+    return rebuild.first, rebuild.last
+
+
 def test_range_covers_the_quarters_with_data(partitions):
-    assert partition_range(partitions, (D(2023, 1, 1), D(2025, 10, 1)), None, None) == ("2023-01-01", "2025-10-01")
+    planned = partition_range(partitions, (D(2023, 1, 1), D(2025, 10, 1)), None, None, D(2021, 1, 1))
+    assert _keys(planned) == ("2023-01-01", "2025-10-01") and not planned.full_refresh
 
 
 def test_explicit_range_wins_and_is_clipped_to_existing_partitions(partitions):
-    assert partition_range(partitions, (D(2023, 1, 1), D(2025, 10, 1)), D(2024, 4, 1), D(2024, 7, 1)) == (
+    assert _keys(partition_range(partitions, (D(2023, 1, 1), D(2025, 10, 1)), D(2024, 4, 1), D(2024, 7, 1))) == (
         "2024-04-01", "2024-07-01"
     )
-    assert partition_range(partitions, None, D(2019, 1, 1), D(2021, 4, 1)) == ("2021-01-01", "2021-04-01")
+    assert _keys(partition_range(partitions, None, D(2019, 1, 1), D(2021, 4, 1))) == ("2021-01-01", "2021-04-01")
+
+
+def test_data_before_the_published_first_quarter_rebuilds_from_scratch():
+    published_from_2023 = quarterly_partitions(D(2023, 1, 1))  # RETENTION_START 2021, marts published from 2023
+    planned = partition_range(published_from_2023, (D(2022, 5, 1), D(2025, 10, 1)), None, None, D(2021, 1, 1))
+    assert _keys(planned) == ("2023-01-01", "2025-10-01") and planned.full_refresh
+    assert "all history from scratch" in planned.reason
+    before_start = partition_range(published_from_2023, (D(2022, 5, 1), D(2025, 10, 1)), None, None, D(2023, 1, 1))
+    assert not before_start.full_refresh  # rows before RETENTION_START never count
 
 
 def test_inverted_range_is_refused(partitions):
@@ -32,7 +46,7 @@ def test_inverted_range_is_refused(partitions):
 
 def test_no_data_builds_the_latest_quarter(partitions):
     last = partitions.get_partition_keys()[-1]
-    assert partition_range(partitions, None, None, None) == (last, last)
+    assert _keys(partition_range(partitions, None, None, None)) == (last, last)
 
 
 def test_data_quarters_from_invoices_and_orders():

@@ -16,6 +16,7 @@ def test_every_dbt_var_comes_from_the_settings(tmp_path):
     assert dbt_vars(settings) == {
         "warehouse_path": str((tmp_path / "w.duckdb").resolve()),
         "reporting_currency": "EUR",
+        "start": "2021-01-01",
         "activity_window_days": 60,
         "duckdb_memory_limit": "512MB",
         "duckdb_threads": 1,

@@ -1,8 +1,12 @@
 {{ config(materialized='table') }}
 
+{#- From the first month with an active customer, but not before the quarter of var start (RETENTION_START). -#}
 with bounds as (
     select
-        cast({{ dbt.date_trunc('month', 'min(first_active.first_active_day)') }} as date) as first_month,
+        greatest(
+            cast({{ dbt.date_trunc('month', 'min(first_active.first_active_day)') }} as date),
+            cast({{ dbt.date_trunc('quarter', "cast('" ~ var('start') ~ "' as date)") }} as date)
+        ) as first_month,
         cast({{ dbt.date_trunc('month', 'as_of.as_of_day') }} as date) as last_month,
         as_of.as_of_day
     from {{ ref('int_customers_first_active') }} as first_active
