@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-# The dbt step writes its artifacts to target/dagster/<step name> (pipeline/transform/dbt_cli.py).
+# The dbt step writes its artifacts to target/dagster/dbt_models (pipeline/transform/assets.py).
 RUN_RESULTS = Path("target") / "dagster" / "dbt_models" / "run_results.json"
 KINDS = {"model": "models_s", "test": "data_tests_s", "unit_test": "unit_tests_s"}
 

@@ -59,6 +59,7 @@ def _env(work: Path) -> dict[str, str]:
     env.update(
         RETENTION_LANDING_DIR=str(work / "landing"),
         RETENTION_WAREHOUSE=str(work / "warehouse.duckdb"),
+        RETENTION_SERVING_FILE=str(work / "serving.duckdb"),
         RETENTION_EXPORT_DIR=str(work / "exports"),
         RETENTION_REPORT_PATH=str(work / "reports" / "retention_report.html"),
         RETENTION_DBT_PROJECT_DIR=str(REPO / "dbt_project"),

@@ -1,4 +1,4 @@
-"""`retention sample-data | run | nightly | demo | report | bench`: the command line, a thin shell.
+"""`retention sample-data | run | nightly | demo | report | docs | bench`: the command line, a thin shell.
 
 Nothing slow is imported at module level, so `retention report` or a bad setting answers at once. Settings are
 read (and checked) before anything else runs.
@@ -101,6 +101,16 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
+    """The dbt documentation site of the published marts, from the serving file."""
+    from pipeline.transform.docs import generate_docs
+
+    out = Path(args.out) if args.out else settings.serving_file.parent / "dbt-docs"
+    site = generate_docs(settings, out)
+    print(f"dbt docs: {site}   (one HTML file with the catalog of the published marts; opens offline)")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     """Delegates to the bench package; the settings are unused: bench sets its own paths per size."""
     from bench.cli import run
@@ -140,6 +150,9 @@ def parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write the HTML retention report from the warehouse")
     report.add_argument("--out", help="HTML file to write (default: RETENTION_REPORT_PATH)")
     report.set_defaults(func=cmd_report)
+    docs = sub.add_parser("docs", help="write the dbt documentation site of the published marts (offline HTML)")
+    docs.add_argument("--out", help="folder to write (default: dbt-docs beside RETENTION_SERVING_FILE)")
+    docs.set_defaults(func=cmd_docs)
     from bench.cli import add_arguments
 
     bench = add_arguments(sub.add_parser("bench", help="time the pipeline, a nightly run and a raw-DuckDB reference"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from tests.cli_runs import table_hashes
@@ -106,3 +108,17 @@ def test_bad_period_gives_a_readable_error(sample):
     assert result.returncode != 0
     assert "'last-year' is not a period" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_dbt_docs_site_documents_the_published_marts_offline(sample, tmp_path):
+    result = sample.workspace.run("docs", "--out", str(tmp_path / "site"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    site = tmp_path / "site" / "static_index.html"
+    assert f"dbt docs: {site}" in result.stdout
+    html = site.read_text(encoding="utf-8")
+    assert "https://" not in html.split("<script", 1)[0]  # nothing fetched before the embedded data
+    catalog = json.loads((tmp_path / "site" / "catalog.json").read_text())
+    retention = catalog["nodes"]["model.retention.retention"]
+    assert "retention_rate" in retention["columns"] and retention["metadata"]["schema"] == "marts"
+    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+    assert {"exposure.retention.retention_report", "exposure.retention.outreach_export"} <= set(manifest["exposures"])

@@ -17,6 +17,7 @@ import pytest
 from tests.ui_graphql import (
     BACKFILL_QUARTERS,
     CHAIN,
+    PARTITIONED,
     PERIOD_CHAIN,
     assets_by_key,
     backfill_status,
@@ -95,7 +96,11 @@ def test_lineage_edges_groups_and_checks_over_graphql(dagster_dev):
             assert upstream in nodes[downstream]["deps"], f"missing edge {upstream} -> {downstream}"
     assert nodes["marts/retention"]["group"] == "marts"
     assert {"mrr_movements_reconcile", "rates_within_bounds"} <= set(nodes["marts/revenue_churn"]["checks"])
-    assert any(c.startswith("unique_combination_of_columns") for c in nodes["marts/retention"]["checks"])
+    dbt_marts = [k for k in nodes if k.startswith("marts/") and k.split("/")[1] not in VALUE_TABLES]
+    assert len(dbt_marts) >= 10 and not [k for k in dbt_marts if not nodes[k]["checks"]], "every mart has its checks"
+    assert not [k for k, n in nodes.items() if n["group"] in (None, "default")]
+    partitioned = {k for k, n in nodes.items() if n["partitioned"]}
+    assert partitioned == set(PARTITIONED), "only what is rebuilt by quarter has partitions"
     assert nodes["marts/retention"]["description"]
     assert any(c["name"] == "retention_rate" for c in nodes["marts/retention"]["columns"])
 
@@ -112,6 +117,9 @@ def test_a_daemon_backfill_of_eight_quarters_completes(dagster_dev):
         time.sleep(5)
     assert status in ("COMPLETED", "COMPLETED_SUCCESS"), f"backfill {backfill_id} ended {status}"
     assert len(BACKFILL_QUARTERS) >= 8
+
+
+VALUE_TABLES = {"purchase_model_fit", "customer_purchase_predictions", "at_risk_customers"}
 
 
 def test_asset_lineage_page_in_chromium(dagster_dev):
@@ -136,8 +144,16 @@ def test_asset_lineage_page_in_chromium(dagster_dev):
         except PlaywrightTimeout:
             pass  # no dialog this time
         page.screenshot(path=str(shot))
+        page.goto(f"{url}/asset-groups")  # the global lineage, every group collapsed by default
+        page.get_by_text("serving", exact=True).first.wait_for(state="visible", timeout=90_000)
+        page.screenshot(path=str(REPO / "test-artifacts" / "global_lineage.png"))
+        page.set_viewport_size({"width": 1600, "height": 1200})
+        page.goto(f"{url}/assets/marts/retention?view=checks")
+        page.get_by_text("customer_counts_reconcile").first.wait_for(state="visible", timeout=90_000)
+        page.screenshot(path=str(REPO / "test-artifacts" / "mart_retention_checks.png"))
         browser.close()
     assert shot.stat().st_size > 10_000
+    assert (REPO / "test-artifacts" / "mart_retention_checks.png").stat().st_size > 10_000
 
 
 ASSET_NODES_QUERY = """
@@ -149,6 +165,7 @@ ASSET_NODES_QUERY = """
     dependencyKeys { path }
     assetChecksOrError { ... on AssetChecks { checks { name } } }
     metadataEntries { label ... on TableSchemaMetadataEntry { schema { columns { name type } } } }
+    partitionDefinition { description }
   }
 }
 """

@@ -35,6 +35,7 @@ def assets_by_key(data: dict) -> dict[str, dict]:
             "checks": {c["name"] for c in checks},
             "description": node["description"],
             "columns": columns,
+            "partitioned": node.get("partitionDefinition") is not None,
         }
     return nodes
 

@@ -88,3 +88,11 @@ def test_every_mart_key_column_is_declared_not_null(manifest):
         if any(c["type"] == "not_null" for c in spec.get("constraints", []))
     }
     assert len(keys) >= 20 and keys - not_null == set()
+
+
+def test_every_mart_column_is_described(manifest):
+    """What the documentation site and the Dagster UI show for each column a user reads."""
+    marts = [m for m in _models(manifest).values() if m["config"]["schema"] == "marts"]
+    undescribed = [f"{m['name']}.{name}" for m in marts for name, column in m["columns"].items()
+                   if not (column.get("description") or "").strip()]
+    assert undescribed == []
