@@ -1,4 +1,4 @@
-"""A hand-made warehouse with the few tables the report reads: faster than running the pipeline, and every
+"""A hand-made serving file with the few tables the report reads: faster than running the pipeline, and every
 number in it is known, so the report's KPIs can be checked by hand.
 
 Months: January to March 2024 complete, April 2024 in progress. A quarter row with different numbers proves
@@ -15,6 +15,7 @@ import pytest
 
 from pipeline.ingest.tables import create_warehouse_tables
 from pipeline.quality.results import DDL as VALIDATION_DDL
+from pipeline.serving.publish import QUARANTINE_REASONS
 
 RETENTION = """CREATE TABLE marts.retention AS SELECT * FROM (VALUES
     ('month', DATE '2024-01-01', DATE '2024-02-01', true, 100, 15, 0, 0, 10, 105, 90.0, 10.0, 90.0),
@@ -119,6 +120,8 @@ def _quality_rows(con: duckdb.DuckDBPyConnection, failing_suite: bool) -> None:
         (1, 'invoices', 'invoices/a.csv', 7, 'status', 'pending', 'unknown_status', '{}', TIMESTAMP '2024-04-15'),
         (2, 'orders', 'orders/b.csv', 4, 'amount', 'y', 'unparseable_number', '{}', TIMESTAMP '2024-04-15')"""
     )
+    # what publishing writes into the serving file from the quarantine (pipeline/serving/publish.py)
+    con.execute(f"CREATE TABLE ingest.quarantine_reasons AS {QUARANTINE_REASONS}")
 
 
 @pytest.fixture(scope="session")

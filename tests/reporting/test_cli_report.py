@@ -12,7 +12,7 @@ from pipeline.reporting.tables import text_table
 
 
 def test_report_command_writes_the_file(warehouse, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("RETENTION_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("RETENTION_SERVING_FILE", str(warehouse))
     out = tmp_path / "nested" / "r.html"
     assert main(["report", "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
@@ -20,16 +20,16 @@ def test_report_command_writes_the_file(warehouse, tmp_path, monkeypatch, capsys
 
 
 def test_report_command_defaults_to_the_report_path_setting(warehouse, tmp_path, monkeypatch):
-    monkeypatch.setenv("RETENTION_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("RETENTION_SERVING_FILE", str(warehouse))
     monkeypatch.setenv("RETENTION_REPORT_PATH", str(tmp_path / "from_env.html"))
     assert main(["report"]) == 0
     assert (tmp_path / "from_env.html").stat().st_size > 10_000
 
 
-def test_report_command_without_a_warehouse_says_so(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("RETENTION_WAREHOUSE", str(tmp_path / "none.duckdb"))
+def test_report_command_without_a_serving_file_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RETENTION_SERVING_FILE", str(tmp_path / "none.duckdb"))
     assert main(["report", "--out", str(tmp_path / "r.html")]) == 1
-    assert "no warehouse at" in capsys.readouterr().err
+    assert "no serving file at" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
 
 

@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.lib.warehouse import Warehouse
+from pipeline.serving.assets import Serving
 from pipeline.reporting.assets import REPORT_KEY, ReportSettings, retention_report
 from pipeline.reporting.kpis import KPI_SPECS
 from pipeline.reporting.metadata import report_metadata
@@ -44,7 +44,7 @@ def test_asset_writes_the_report_and_keeps_names_out_of_metadata(warehouse, tmp_
     out = tmp_path / "reports" / "retention_report.html"
     result = dg.materialize(
         [retention_report],
-        resources={"warehouse": Warehouse(path=str(warehouse)), "report": ReportSettings(path=str(out))},
+        resources={"serving": Serving(path=str(warehouse)), "report": ReportSettings(path=str(out))},
     )
     assert result.success
     html = out.read_text(encoding="utf-8")
@@ -57,11 +57,9 @@ def test_asset_writes_the_report_and_keeps_names_out_of_metadata(warehouse, tmp_
         assert name not in shown and email not in shown
 
 
-def test_asset_is_downstream_of_the_marts_and_at_risk_and_outside_the_writer_pool():
+def test_asset_reads_the_serving_file_outside_the_writer_pool():
     spec = retention_report.specs_by_key[REPORT_KEY]
-    upstream = {dep.asset_key for dep in spec.deps}
-    assert {dg.AssetKey(["marts", n]) for n in ("retention", "revenue_churn", "cohort_retention")} <= upstream
-    assert dg.AssetKey(["marts", "at_risk_customers"]) in upstream
+    assert {dep.asset_key for dep in spec.deps} == {dg.AssetKey(["serving", "marts"])}
     assert retention_report.group_names_by_key[REPORT_KEY] == "reporting"
     assert retention_report.op.pool is None  # it only reads: never waits for a writer's turn
 
