@@ -6,11 +6,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.serving.assets import Serving
 from pipeline.reporting.assets import REPORT_KEY, ReportSettings, retention_report
 from pipeline.reporting.kpis import KPI_SPECS
 from pipeline.reporting.metadata import report_metadata
 from pipeline.reporting.report import build_report
+from pipeline.serving.assets import Serving
 from tests.reporting.conftest import PEOPLE
 
 CHARTS = ("chart_retention_trend", "chart_mrr_movements", "chart_cohort_heatmap", "chart_top_at_risk")
