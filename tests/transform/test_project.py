@@ -45,3 +45,17 @@ def test_manifest_is_parsed_again_only_when_a_project_file_changes(tmp_path):
     model.write_text(model.read_text() + "\n-- touched\n")
     load_dbt_project(settings)
     assert manifest.stat().st_mtime_ns > parsed_at
+
+
+def test_no_model_s_dependencies_depend_on_the_settings(tmp_path):
+    """The definitions reuse a manifest parsed with other settings (it is parsed again only when a file changes), so
+    a var must never change a model's refs: Dagster would order the assets differently from dbt."""
+    graphs = []
+    for currency, window in (("USD", None), ("EUR", 60)):
+        project_dir = tmp_path / f"dbt_{currency}"
+        shutil.copytree(load_settings().dbt_project_dir, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
+        settings = load_settings(dbt_project_dir=project_dir, warehouse=tmp_path / "w.duckdb",
+                                 reporting_currency=currency, activity_window_days=window)
+        manifest = json.loads(load_dbt_project(settings).manifest_path.read_text())
+        graphs.append({uid: sorted(n["depends_on"]["nodes"]) for uid, n in manifest["nodes"].items()})
+    assert graphs[0] == graphs[1]

@@ -1,8 +1,8 @@
 {#-
     Partitioned incremental models (tag partitioned): an incremental run replaces the rows of the partition window
     [window_start, window_end), quarter-aligned, that Dagster's partitions give the run: month and quarter rows
-    whose period starts in the window, and year rows of every year overlapping it. When a recorded setting changed
-    (built_with.sql) the run replaces all history instead.
+    whose period starts in the window, and year rows of every year overlapping it. A first build, a full refresh,
+    or a run after a recorded setting changed (built_with.sql) builds all history instead.
 
     The window reaches dbt as the environment variables DBT_RETENTION_WINDOW_START / _END, set for each dbt
     invocation by pipeline/transform/assets.py (vars would make dbt parse the whole project again whenever the
@@ -22,9 +22,14 @@
 )
 {% endmacro %}
 
-{#- The rows this run of the model rebuilds: the window, or all history when a recorded setting changed. -#}
+{#- The rows this run of the model rebuilds: the window; all history on a first build or --full-refresh (a table
+    built from one window would lack every other quarter) or when a recorded setting changed. -#}
 {% macro in_rebuilt_window(built_with, grain_expr='grain', period_start_expr='period_start') -%}
-    ({{ in_partition_window(grain_expr, period_start_expr) }} or {{ built_with_changed(built_with) }})
+    {%- if is_incremental() -%}
+        ({{ in_partition_window(grain_expr, period_start_expr) }} or {{ built_with_changed(built_with) }})
+    {%- else -%}
+        (1 = 1)
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro partition_window_start() %}{{ return(adapter.dispatch('partition_window_start', 'retention')()) }}{% endmacro %}
