@@ -13,11 +13,16 @@ is not read at all (rsync's quick check): at 1M customers that is 1.8 GB of hist
 The stamp is recorded only for a file last modified more than RACY_NS before it was hashed: a file written in
 the same tick as the hash could change again without its time changing (git's "racy clean" problem), so such a
 file is hashed again next time.
+
+The scan of the landing folder never follows a symbolic link: a link to a file or a folder is reported and
+not read, so a landing folder cannot make ingest read `/etc/passwd` into the quarantine. Files are opened
+with O_NOFOLLOW too, so a file swapped for a link after the listing fails to open instead of being read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,9 +53,38 @@ class FileStamp:
     modified_ns: int | None  # st_mtime_ns; None when too recent to vouch for the content
 
 
+@dataclass(frozen=True)
+class Listing:
+    files: list[Path]  # regular files with one of the suffixes, in path order (the order batches apply)
+    links: list[Path]  # symbolic links to folders, or with one of the suffixes: reported, never read
+
+
+def list_folder(folder: Path, suffixes: set[str] | dict[str, str]) -> Listing:
+    """Every regular file under `folder` whose suffix (any case) is one of `suffixes`, without following links."""
+    if folder.is_symlink():
+        return Listing([], [folder])
+    if not folder.is_dir():
+        return Listing([], [])
+    files: list[Path] = []
+    links: list[Path] = []
+    pending = [folder]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                path = Path(entry.path)
+                if entry.is_symlink():
+                    if path.suffix.lower() in suffixes or entry.is_dir():
+                        links.append(path)
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append(path)
+                elif entry.is_file(follow_symlinks=False) and path.suffix.lower() in suffixes:
+                    files.append(path)
+    return Listing(sorted(files), sorted(links))
+
+
 def stamp_file(path: Path, now_ns: Callable[[], int] = time.time_ns) -> FileStamp:
     """Size and modification time, taken before the file is read; raises OSError like scan_file."""
-    status = path.stat()
+    status = path.stat(follow_symlinks=False)
     racy = status.st_mtime_ns > now_ns() - RACY_NS
     return FileStamp(status.st_size, None if racy else status.st_mtime_ns)
 
@@ -64,7 +98,7 @@ def _header(first: bytes) -> bytes:
 def scan_file(path: Path, details: bool = True) -> FileScan:
     """Read the file once; raises OSError when it cannot be opened or read."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as handle:
         if not details:
             for chunk in iter(lambda: handle.read(CHUNK), b""):
                 digest.update(chunk)

@@ -28,7 +28,7 @@ import duckdb
 
 from pipeline.ingest.plain_csv import plain_csv_reader
 from pipeline.ingest.scan import FileScan, FileStamp, scan_file, stamp_file
-from pipeline.ingest.validation import FILE_ORDER, INTERNAL, quote_ident
+from pipeline.ingest.validation import FILE_ORDER, INTERNAL, quote_ident, quote_literal
 
 READERS = {".csv": "csv", ".parquet": "parquet"}
 FILES = "_ingest_files"  # _file, batch_id, content_hash, size_bytes, modified_ns, file_order, first_ordinal
@@ -133,10 +133,14 @@ def _source(files: list[LandingFile], reader_sql: str, columns: list[str]) -> So
     return Source(relation, [[str(f.path) for f in files], paths], staged)
 
 
-def _sniffing_source(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: str, parallel: bool) -> Source:
+def _sniffing_source(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: str, parallel: bool,
+                     max_line_size: int | None) -> Source:
     """Every file's dialect detected on its own (CSV), or Parquet with its own types."""
     if files[0].reader == "csv":
-        reader_sql = f"read_csv(?, {CSV_OPTIONS}, encoding = '{encoding}', parallel = {str(parallel).lower()})"
+        reader_sql = f"read_csv(?, {CSV_OPTIONS}, encoding = {quote_literal(encoding)}, parallel = {str(parallel).lower()}"
+        if max_line_size:  # DuckDB's buffers default to 16 times the line limit: two are enough for one line
+            reader_sql += f", max_line_size = {int(max_line_size)}, buffer_size = {2 * int(max_line_size)}"
+        reader_sql += ")"
     else:
         reader_sql = f"read_parquet(?, filename = '{PATH}')"
     described = con.execute(f"DESCRIBE SELECT * FROM {reader_sql}", [[duckdb_path(f.path) for f in files]]).fetchall()
@@ -162,16 +166,17 @@ def _list_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> Non
 
 
 def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], read: Callable[[Source], None],
-          encoding: str = "utf-8", parallel: bool = True) -> Source:
+          encoding: str = "utf-8", parallel: bool = True, max_line_size: int | None = None) -> Source:
     """List the files (all of one layout) in FILES and have `read` read them; returns the source it read.
 
     `read` gets the plain reader first where the files allow it, and the sniffing reader when that fails.
-    `encoding` and `parallel` are CSV options for the file-by-file retries (Latin-1 exports, quoted line breaks).
+    `encoding`, `parallel` and `max_line_size` are CSV options for the file-by-file retries (Latin-1 exports,
+    quoted line breaks, a line longer than DuckDB's default limit).
     """
     for file in files:
         _check_readable(file)
     _list_files(con, files)
-    if files[0].reader == "csv" and encoding == "utf-8" and parallel:
+    if files[0].reader == "csv" and encoding == "utf-8" and parallel and max_line_size is None:
         plain = _plain_source(con, files)
         if plain is not None:
             try:
@@ -179,7 +184,7 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], read: Callab
                 return plain
             except duckdb.Error:
                 pass  # not so plain after all: sniff every file
-    source = _sniffing_source(con, files, encoding, parallel)
+    source = _sniffing_source(con, files, encoding, parallel, max_line_size)
     read(source)
     return source
 
