@@ -34,6 +34,7 @@ from pipeline.ingest.failures import Failure, classify
 from pipeline.ingest.manifest import known_files
 from pipeline.ingest.scan import FileStamp, list_folder, scan_file, stamp_file
 from pipeline.ingest.staging import (
+    DEFAULT_MAX_LINE_SIZE,
     READERS,
     FileRejected,
     LandingFile,
@@ -173,7 +174,6 @@ def _after_deferred(entity: Entity, files: list[LandingFile]) -> list[FileResult
     return [_deferred(entity, file, reason) for file in files]
 
 
-DEFAULT_MAX_LINE_SIZE = 2_000_000  # DuckDB's own limit, in bytes
 LINE_SIZE = re.compile(r"actual size: ?(\d+)")
 
 
@@ -197,7 +197,7 @@ def _retry_option(exc: duckdb.Error, options: dict[str, object], file: LandingFi
 
 def _stage_alone(con: duckdb.DuckDBPyConnection, file: LandingFile, read: Callable[[Source], None]) -> Source:
     """Read one file, retrying with the read options its errors ask for (they may need more than one)."""
-    options: dict[str, object] = {}
+    options: dict[str, object] = {"max_line_size": file.facts.longest_line + 1} if file.long_lines else {}
     while True:
         try:
             return stage(con, [file], read, **options)

@@ -45,6 +45,9 @@ class FileScan:
     gzip: bool = False  # starts with the gzip magic number
     plain: bool = False  # no BOM and none of the AMBIGUOUS bytes: the dialect of another file with this header fits
     complete: bool = True  # False: only the hash was computed
+    # The longest line (with its break, LF or CR) of those measured: the lines at either end of each chunk. A line
+    # longer than a chunk, the only kind that can exceed DuckDB's line limit (2 MB), always is one of them.
+    longest_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,16 @@ def scan_file(path: Path, details: bool = True) -> FileScan:
             return FileScan(digest.hexdigest(), complete=False)
         first = handle.read(CHUNK)
         plain, blank = not first.startswith(BOM), True
-        chunk = first
+        chunk, run, longest = first, 0, 0  # run: bytes since the last line break
         while chunk:
             digest.update(chunk)
             blank = blank and not chunk.strip()
             plain = plain and not any(byte in chunk for byte in AMBIGUOUS)
+            breaks = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+            if breaks:
+                longest = max(longest, run + min(breaks) + 1)
+                run = len(chunk) - max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) - 1
+            else:
+                run += len(chunk)
             chunk = handle.read(CHUNK)
-    return FileScan(digest.hexdigest(), _header(first), blank, first.startswith(GZIP_MAGIC), plain)
+    return FileScan(digest.hexdigest(), _header(first), blank, first.startswith(GZIP_MAGIC), plain, longest_line=max(longest, run))

@@ -31,6 +31,7 @@ from pipeline.ingest.scan import FileScan, FileStamp, scan_file, stamp_file
 from pipeline.ingest.validation import FILE_ORDER, INTERNAL, quote_ident, quote_literal
 
 READERS = {".csv": "csv", ".parquet": "parquet"}
+DEFAULT_MAX_LINE_SIZE = 2_000_000  # DuckDB's own limit on a CSV line, in bytes
 FILES = "_ingest_files"  # _file, batch_id, content_hash, size_bytes, modified_ns, file_order, first_ordinal
 PATH = "_ingest_path"  # the reader's file name column; file columns cannot clash (INTERNAL prefix)
 RESERVED = {"_file", "_row"}  # compared lower-case: DuckDB identifiers ignore case
@@ -65,6 +66,12 @@ class LandingFile:
     def facts(self) -> FileScan:
         return self.scan if self.scan and self.scan.complete else scan_file(self.path)
 
+    @property
+    def long_lines(self) -> bool:
+        """A CSV line longer than DuckDB's limit: the file is read alone, with room for it (a read that fails on
+        the limit costs seconds per megabyte in DuckDB's sniffer)."""
+        return self.reader == "csv" and self.facts.longest_line > DEFAULT_MAX_LINE_SIZE
+
 
 @dataclass(frozen=True)
 class Source:
@@ -81,6 +88,8 @@ class FileRejected(Exception):
 
 def layout_key(con: duckdb.DuckDBPyConnection, file: LandingFile) -> tuple[str, str]:
     """Files with equal keys can be read together: same reader, same header."""
+    if file.long_lines:
+        return ("csv-long-lines", file.rel)  # alone in its group, see LandingFile.long_lines
     if file.reader == "csv":
         return ("csv", file.facts.header.hex())
     try:

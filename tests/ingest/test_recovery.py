@@ -140,3 +140,39 @@ def test_retry_rejected_reads_rejected_files_again_once(con, landing):
     assert [p for p, r in again.items() if not r.skipped] == ["orders/c.csv"]
     assert "missing required column" in again["orders/c.csv"].error
     assert all(r.skipped for r in ingest_landing(con, landing)), "the request is honoured once"
+
+
+def test_the_run_says_what_it_left_for_the_next_run(tmp_path, landing, monkeypatch):
+    """Deferred files, links and rejected files are in the manifest materialization and the run's log, names
+    escaped so that markdown in a file name shows as text."""
+    import dagster as dg
+
+    from pipeline.ingest.assets import MANIFEST_KEY, Landing, ingest_landing_files
+    from pipeline.lib.markdown import markdown_text
+    from pipeline.lib.warehouse import Warehouse
+
+    write(landing / "invoices" / "1.csv", [INVOICE_HEADER, invoice_row()])
+    write(landing / "orders" / "[x](y).csv", ["order_id", "o1"])  # rejected: required columns missing
+    (landing / "customers").mkdir()
+    (landing / "customers" / "c.csv").symlink_to(landing / "invoices" / "1.csv")
+    real_stage = loader.stage
+
+    def out_of_memory_on_invoices(con, files, read, **options):
+        if files[0].rel.startswith("invoices/"):
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+        return real_stage(con, files, read, **options)
+
+    monkeypatch.setattr(loader, "stage", out_of_memory_on_invoices)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([ingest_landing_files], instance=instance, resources={
+            "landing": Landing(path=str(landing)), "warehouse": Warehouse(path=str(tmp_path / "w.duckdb"))})
+        logs = "\n".join(e.user_message for e in instance.all_logs(result.run_id))
+    metadata = result.asset_materializations_for_node("ingest_landing_files")
+    manifest = next(m for m in metadata if m.asset_key == MANIFEST_KEY).metadata
+    deferred = "invoices/1.csv: left for the next run: Out of Memory Error: could not allocate block"
+    assert manifest["deferred_files"].value == "- " + markdown_text(deferred)
+    assert manifest["ignored_links"].value.startswith("- " + markdown_text("customers/c.csv: is a symbolic link"))
+    assert manifest["rejected_files"].value.startswith("- " + markdown_text("orders/[x](y).csv: missing required column"))
+    assert "invoices/1.csv: left for the next run" in logs and "read again on the next run" in logs
+    invoices = next(m for m in metadata if m.asset_key == dg.AssetKey(["billing", "invoices"])).metadata
+    assert (invoices["files_deferred"].value, invoices["files_loaded"].value) == (1, 0)
