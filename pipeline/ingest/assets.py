@@ -74,6 +74,14 @@ def summarize(results: list[FileResult]) -> dict[str, dict[str, int]]:
     return {entity: {k: t[k] for k in keys} for entity, t in totals.items()}
 
 
+def deferred_lines(results: list[FileResult]) -> list[str]:
+    """Each file deferred for its own failure, and per folder how many later files wait for those."""
+    lines = [r.error for r in results if r.deferred and not r.waits]
+    waiting = Counter(r.entity for r in results if r.waits)
+    lines += [f"{n} later file(s) of {entity}/ wait for them: files apply in path order" for entity, n in waiting.items()]
+    return lines
+
+
 def markdown_list(lines: list[str]) -> str:
     """Bullet points of messages that quote file names and file content: escaped, so they show as written."""
     return "\n".join(f"- {markdown_text(line)}" for line in lines) or "none"
@@ -101,15 +109,15 @@ def ingest_landing_files(context: dg.AssetExecutionContext, landing: Landing, wa
         quarantine_total = con.execute("SELECT count(*) FROM ingest.quarantine").fetchone()[0]
         manifest_total = con.execute("SELECT count(*) FROM ingest.manifest").fetchone()[0]
     errors = [r.error for r in results if r.error and not (r.deferred or r.ignored)]
-    deferred = [r.error for r in results if r.deferred]
+    deferred = deferred_lines(results)
     ignored = [r.error for r in results if r.ignored]
     for error in errors:
         context.log.error(error)
     for message in deferred + ignored:
         context.log.warning(message)
     if deferred:
-        context.log.warning(f"{len(deferred)} file(s) failed for a reason that is not about their content: not "
-                            "recorded in the manifest, they are read again on the next run")
+        context.log.warning(f"{sum(r.deferred for r in results)} file(s) not loaded for a reason that is not about "
+                            "their content: not recorded in the manifest, they are read again on the next run")
     if not results:
         context.log.warning(f"landing folder {landing} holds no CSV or Parquet file: nothing to ingest")
     per_entity = summarize(results)

@@ -63,6 +63,7 @@ class FileResult:
     error: str | None = None
     skipped: bool = False  # already loaded with this content
     deferred: bool = False  # failed for a reason that is not about its content: not recorded, read next run
+    waits: bool = False  # deferred only because an earlier file of its folder was (files apply in path order)
     ignored: bool = False  # a symbolic link: never read, not recorded
 
 
@@ -162,16 +163,17 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
-def _deferred(entity: Entity, file: LandingFile, reason: str) -> FileResult:
+def _deferred(entity: Entity, file: LandingFile, reason: str, waits: bool = False) -> FileResult:
     """A file not loaded for a reason that is not about its content: nothing recorded, read again next run."""
-    return FileResult(entity.folder, file.rel, None, 0, 0, f"{file.rel}: left for the next run: {reason}", deferred=True)
+    return FileResult(entity.folder, file.rel, None, 0, 0, f"{file.rel}: left for the next run: {reason}", deferred=True,
+                      waits=waits)
 
 
 def _after_deferred(entity: Entity, files: list[LandingFile]) -> list[FileResult]:
     """Files after a deferred one wait for it: files apply in path order, so a later file's restatements must
     not be overwritten by the earlier file when it loads next run."""
     reason = f"an earlier file of {entity.folder}/ was left for the next run (files apply in path order)"
-    return [_deferred(entity, file, reason) for file in files]
+    return [_deferred(entity, file, reason, waits=True) for file in files]
 
 
 LINE_SIZE = re.compile(r"actual size: ?(\d+)")

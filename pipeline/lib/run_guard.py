@@ -48,6 +48,9 @@ def _not_accepted(variable: str, value: Path, form: str, reason: str) -> Setting
 def _writable_folder(variable: str, folder: Path, create: bool) -> None:
     """Raise SettingsError naming `variable` unless files can be created in `folder`."""
     form = "a folder this user can write"
+    blocking = next((p for p in [folder, *folder.parents] if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise _not_accepted(variable, folder, form, f"{blocking} is a file, not a folder")
     try:
         if create:
             folder.mkdir(parents=True, exist_ok=True)
@@ -72,13 +75,9 @@ def landing_files_count(landing: Path) -> int:
 def preflight(settings: Settings, allow_empty: bool = False, say: Callable[[str], None] = _say) -> None:
     """Stop with a SettingsError (one line per problem) when the run could not do its work."""
     landing = settings.landing_dir
-    if not landing.is_dir():
-        if not allow_empty:
-            raise _not_accepted("RETENTION_LANDING_DIR", landing, "an existing folder",
-                                "it does not exist; `retention run --allow-empty` runs without one")
-        say(f"The landing folder {landing} does not exist: nothing to ingest (--allow-empty)")
-    elif landing_files_count(landing) == 0:
-        say(f"The landing folder {landing} holds no CSV or Parquet file: nothing to ingest")
+    if not landing.is_dir() and not allow_empty:
+        raise _not_accepted("RETENTION_LANDING_DIR", landing, "an existing folder",
+                            "it does not exist; `retention run --allow-empty` runs without one")
     if settings.warehouse.is_dir():
         raise _not_accepted("RETENTION_WAREHOUSE", settings.warehouse, "a file path", "it is a folder")
     _writable_folder("RETENTION_WAREHOUSE", settings.warehouse.parent, create=True)
@@ -87,6 +86,10 @@ def preflight(settings: Settings, allow_empty: bool = False, say: Callable[[str]
                             "permission denied")
     if settings.dagster_home is not None:
         _writable_folder("DAGSTER_HOME", settings.dagster_home, create=False)
+    if not landing.is_dir():
+        say(f"The landing folder {landing} does not exist: nothing to ingest (--allow-empty)")
+    elif landing_files_count(landing) == 0:
+        say(f"The landing folder {landing} holds no CSV or Parquet file: nothing to ingest")
 
 
 def lock_files(settings: Settings) -> list[tuple[Path, str]]:
