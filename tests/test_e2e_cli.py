@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.cli_runs import retention, sample_and_run, table_hashes
+from tests.cli_runs import retention, table_hashes
 
 
 def test_outreach_exports_have_the_documented_columns(first_run):
@@ -42,10 +42,8 @@ def test_names_and_emails_stay_out_of_dagster_metadata_and_logs(first_run, monke
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
-    env, run = sample_and_run(tmp, customers=300, seed=7)
-    return tmp, env, run
+def first_run(sample_run):
+    return sample_run  # tests/conftest.py: shared with the fault tests, which compare with its marts
 
 
 def test_run_succeeds_and_prints_a_summary(first_run):

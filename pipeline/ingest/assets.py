@@ -118,7 +118,7 @@ def ingest_landing_files(context: dg.AssetExecutionContext, landing: Landing, wa
     if deferred:
         context.log.warning(f"{sum(r.deferred for r in results)} file(s) not loaded for a reason that is not about "
                             "their content: not recorded in the manifest, they are read again on the next run")
-    if not results:
+    if landing.is_dir() and not results:
         context.log.warning(f"landing folder {landing} holds no CSV or Parquet file: nothing to ingest")
     per_entity = summarize(results)
     for entity in ENTITIES:

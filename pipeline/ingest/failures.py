@@ -21,6 +21,10 @@ import duckdb
 from pipeline.lib.retries import is_transient
 
 
+class FileRejected(Exception):
+    """The file as a whole cannot be loaded; the message names the file."""
+
+
 class Failure(enum.Enum):
     CONTENT = "content"  # about the bytes: recorded with the content hash
     TRANSIENT = "transient"  # about the moment: deferred to the next run
@@ -42,6 +46,8 @@ def classify(error: BaseException) -> Failure:
     """The kind of a failure raised while reading or loading one group of files."""
     if isinstance(error, (KeyboardInterrupt, SystemExit, *STOP_ERRORS)):
         return Failure.STOP
+    if isinstance(error, FileRejected):  # the loader's own verdict: its message names the file, whatever its name
+        return Failure.CONTENT
     first_line = (str(error).splitlines() or [""])[0]  # later lines may quote the file's own text
     if isinstance(error, (*TRANSIENT_ERRORS, OSError, MemoryError)) or is_transient(first_line):
         return Failure.TRANSIENT

@@ -304,12 +304,14 @@ def ingest_landing(
     for entity in entities:
         new, others = _look_at(con, landing_dir, entity, known, batches, now)
         results.extend(others)
-        done = 0
+        done, deferred = 0, False
         for group in group_by_layout(con, new):
-            if any(r.deferred for r in results if r.entity == entity.folder):
+            if deferred:
                 results.extend(_after_deferred(entity, group))
                 continue
-            results.extend(load_group(con, entity, group, now()))
+            loaded = load_group(con, entity, group, now())
+            results.extend(loaded)
+            deferred = any(r.deferred for r in loaded)
             done += len(group)
             if progress:
                 progress(f"{entity.folder}: loaded {done}/{len(new)} new files")

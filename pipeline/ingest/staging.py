@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.ingest.failures import Failure, FileRejected, classify
 from pipeline.ingest.plain_csv import plain_csv_reader
 from pipeline.ingest.scan import FileScan, FileStamp, scan_file, stamp_file
 from pipeline.ingest.validation import FILE_ORDER, INTERNAL, quote_ident, quote_literal
@@ -80,10 +81,6 @@ class Source:
     relation: str  # a parenthesised SELECT with `?` placeholders for `params`
     params: list
     columns: list[str]  # the staged columns, in file order
-
-
-class FileRejected(Exception):
-    """The file as a whole cannot be loaded; the message names the file."""
 
 
 def layout_key(con: duckdb.DuckDBPyConnection, file: LandingFile) -> tuple[str, str]:
@@ -191,8 +188,10 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], read: Callab
             try:
                 read(plain)
                 return plain
-            except duckdb.Error:
-                pass  # not so plain after all: sniff every file
+            except duckdb.Error as exc:
+                if classify(exc) is not Failure.CONTENT:
+                    raise  # memory, disk, an interruption: the sniffing reader would not fare better
+                # not so plain after all: sniff every file
     source = _sniffing_source(con, files, encoding, parallel, max_line_size)
     read(source)
     return source
