@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,14 +62,14 @@ class Listing:
     links: list[Path]  # symbolic links to folders, or with one of the suffixes: reported, never read
 
 
-def list_folder(folder: Path, suffixes: set[str] | dict[str, str]) -> Listing:
-    """Every regular file under `folder` whose suffix (any case) is one of `suffixes`, without following links."""
+def walk_folder(folder: Path, suffixes: set[str] | dict[str, str]) -> Iterator[tuple[Path, bool]]:
+    """(path, is a link) of every regular file under `folder` whose suffix (any case) is one of `suffixes`, and of
+    every link to a folder or with one of the suffixes; links are never followed. In no particular order."""
     if folder.is_symlink():
-        return Listing([], [folder])
+        yield folder, True
+        return
     if not folder.is_dir():
-        return Listing([], [])
-    files: list[Path] = []
-    links: list[Path] = []
+        return
     pending = [folder]
     while pending:
         with os.scandir(pending.pop()) as entries:
@@ -77,11 +77,19 @@ def list_folder(folder: Path, suffixes: set[str] | dict[str, str]) -> Listing:
                 path = Path(entry.path)
                 if entry.is_symlink():
                     if path.suffix.lower() in suffixes or entry.is_dir():
-                        links.append(path)
+                        yield path, True
                 elif entry.is_dir(follow_symlinks=False):
                     pending.append(path)
                 elif entry.is_file(follow_symlinks=False) and path.suffix.lower() in suffixes:
-                    files.append(path)
+                    yield path, False
+
+
+def list_folder(folder: Path, suffixes: set[str] | dict[str, str]) -> Listing:
+    """The files and links of `walk_folder`, each in path order."""
+    files: list[Path] = []
+    links: list[Path] = []
+    for path, is_link in walk_folder(folder, suffixes):
+        (links if is_link else files).append(path)
     return Listing(sorted(files), sorted(links))
 
 

@@ -63,13 +63,13 @@ def _writable_folder(variable: str, folder: Path, create: bool) -> None:
         raise _not_accepted(variable, folder, form, error.strerror or str(error)) from None
 
 
-def landing_files_count(landing: Path) -> int:
-    """CSV and Parquet files in the entity folders (links not counted: ingest does not read them)."""
+def has_landing_files(landing: Path) -> bool:
+    """Whether an entity folder holds a CSV or Parquet file (links do not count: ingest does not read them)."""
     from pipeline.ingest.contract import ENTITIES
-    from pipeline.ingest.scan import list_folder
+    from pipeline.ingest.scan import walk_folder
     from pipeline.ingest.staging import READERS
 
-    return sum(len(list_folder(landing / e.folder, READERS).files) for e in ENTITIES)
+    return any(not is_link for e in ENTITIES for _, is_link in walk_folder(landing / e.folder, READERS))
 
 
 def preflight(settings: Settings, allow_empty: bool = False, say: Callable[[str], None] = _say) -> None:
@@ -88,7 +88,7 @@ def preflight(settings: Settings, allow_empty: bool = False, say: Callable[[str]
         _writable_folder("DAGSTER_HOME", settings.dagster_home, create=False)
     if not landing.is_dir():
         say(f"The landing folder {landing} does not exist: nothing to ingest (--allow-empty)")
-    elif landing_files_count(landing) == 0:
+    elif not has_landing_files(landing):
         say(f"The landing folder {landing} holds no CSV or Parquet file: nothing to ingest")
 
 
