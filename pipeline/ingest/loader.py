@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,6 @@ from pipeline.ingest.failures import Failure, classify
 from pipeline.ingest.manifest import known_files
 from pipeline.ingest.scan import FileStamp, list_folder, scan_file, stamp_file
 from pipeline.ingest.staging import (
-    DEFAULT_MAX_LINE_SIZE,
     READERS,
     FileRejected,
     LandingFile,
@@ -42,6 +40,7 @@ from pipeline.ingest.staging import (
     drop_files,
     group_by_layout,
     stage,
+    stage_alone,
 )
 from pipeline.ingest.tables import create_warehouse_tables
 from pipeline.ingest.validation import (
@@ -176,42 +175,6 @@ def _after_deferred(entity: Entity, files: list[LandingFile]) -> list[FileResult
     return [_deferred(entity, file, reason, waits=True) for file in files]
 
 
-LINE_SIZE = re.compile(r"actual size: ?(\d+)")
-
-
-def _retry_option(exc: duckdb.Error, options: dict[str, object], file: LandingFile) -> dict[str, object] | None:
-    """The CSV read option that gets past this error, or None when no retry can help."""
-    message = str(exc).lower()
-    if "unicode" in message and "encoding" not in options:
-        # not UTF-8: exports from older systems are often Latin-1, which maps every byte to a character
-        return {"encoding": "latin-1"}
-    if "parallel=false" in message and "parallel" not in options:
-        # quoted line breaks inside values: DuckDB's parallel reader cannot pad short rows around them
-        return {"parallel": False}
-    limit = int(options.get("max_line_size") or DEFAULT_MAX_LINE_SIZE)
-    if "maximum line size" in message and limit <= (file.recorded_stamp.size_bytes or 0):
-        # a line longer than the limit: read with room for it (and twice the last limit, should a later line
-        # be longer still); no line is longer than the file, so the retries end
-        actual = LINE_SIZE.search(message)
-        return {"max_line_size": max(int(actual.group(1)) + 1 if actual else 0, 2 * limit)}
-    return None
-
-
-def _stage_alone(con: duckdb.DuckDBPyConnection, file: LandingFile, read: Callable[[Source], None]) -> Source:
-    """Read one file, retrying with the read options its errors ask for (they may need more than one)."""
-    options: dict[str, object] = {"max_line_size": file.facts.longest_line + 1} if file.long_lines else {}
-    while True:
-        try:
-            return stage(con, [file], read, **options)
-        except duckdb.Error as exc:
-            if classify(exc) is not Failure.CONTENT:
-                raise
-            extra = _retry_option(exc, options, file)
-            if extra is None:
-                raise
-            options |= extra
-
-
 LOAD_ERRORS = (duckdb.Error, FileRejected, OSError, MemoryError)
 
 
@@ -221,7 +184,7 @@ def load_group(con: duckdb.DuckDBPyConnection, entity: Entity, files: list[Landi
         _check(con, entity, source)
 
     try:
-        source = stage(con, files, read) if len(files) > 1 else _stage_alone(con, files[0], read)
+        source = stage(con, files, read) if len(files) > 1 else stage_alone(con, files[0], read)
     except LOAD_ERRORS as exc:
         return _after_failure(con, entity, files, loaded_at, exc)
     try:

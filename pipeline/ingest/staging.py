@@ -19,6 +19,7 @@ files is read with the dialect sniffed from its first file (see `plain_csv_reade
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -195,6 +196,42 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], read: Callab
     source = _sniffing_source(con, files, encoding, parallel, max_line_size)
     read(source)
     return source
+
+
+LINE_SIZE = re.compile(r"actual size: ?(\d+)")
+
+
+def _retry_option(exc: duckdb.Error, options: dict[str, object], file: LandingFile) -> dict[str, object] | None:
+    """The CSV read option that gets past this error, or None when no retry can help."""
+    message = str(exc).lower()
+    if "unicode" in message and "encoding" not in options:
+        # not UTF-8: exports from older systems are often Latin-1, which maps every byte to a character
+        return {"encoding": "latin-1"}
+    if "parallel=false" in message and "parallel" not in options:
+        # quoted line breaks inside values: DuckDB's parallel reader cannot pad short rows around them
+        return {"parallel": False}
+    limit = int(options.get("max_line_size") or DEFAULT_MAX_LINE_SIZE)
+    if "maximum line size" in message and limit <= (file.recorded_stamp.size_bytes or 0):
+        # a line longer than the limit: read with room for it (and twice the last limit, should a later line
+        # be longer still); no line is longer than the file, so the retries end
+        actual = LINE_SIZE.search(message)
+        return {"max_line_size": max(int(actual.group(1)) + 1 if actual else 0, 2 * limit)}
+    return None
+
+
+def stage_alone(con: duckdb.DuckDBPyConnection, file: LandingFile, read: Callable[[Source], None]) -> Source:
+    """Read one file, retrying with the read options its errors ask for (they may need more than one)."""
+    options: dict[str, object] = {"max_line_size": file.facts.longest_line + 1} if file.long_lines else {}
+    while True:
+        try:
+            return stage(con, [file], read, **options)
+        except duckdb.Error as exc:
+            if classify(exc) is not Failure.CONTENT:
+                raise
+            extra = _retry_option(exc, options, file)
+            if extra is None:
+                raise
+            options |= extra
 
 
 def number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:

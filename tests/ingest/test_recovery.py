@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest import loader
+from pipeline.ingest import staging
 from pipeline.ingest.loader import ingest_landing
 from pipeline.ingest.manifest import request_retry_of_rejected
 from pipeline.ingest.tables import create_warehouse_tables
@@ -101,18 +101,18 @@ def test_files_after_a_deferred_one_wait_for_it(con, landing, monkeypatch):
     write(landing / "invoices" / "1.csv", [INVOICE_HEADER, invoice_row(status="open")])
     write(landing / "invoices" / "2.csv", [INVOICE_HEADER, invoice_row(status="refunded")])
     (landing / "invoices" / "2.csv").write_text((landing / "invoices" / "2.csv").read_text().replace(",", ";"))
-    real_stage = loader.stage
+    real_stage = staging.stage
 
     def out_of_memory_on_1(con, files, read, **options):
         if files[0].rel == "invoices/1.csv":
             raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
         return real_stage(con, files, read, **options)
 
-    monkeypatch.setattr(loader, "stage", out_of_memory_on_1)
+    monkeypatch.setattr(staging, "stage", out_of_memory_on_1)  # a single file is read by stage_alone
     first = {r.path: r for r in ingest_landing(con, landing)}
     assert first["invoices/1.csv"].deferred and first["invoices/2.csv"].deferred
     assert "an earlier file of invoices/" in first["invoices/2.csv"].error
-    monkeypatch.setattr(loader, "stage", real_stage)
+    monkeypatch.setattr(staging, "stage", real_stage)
     ingest_landing(con, landing)
     assert con.execute("SELECT status, _source_file FROM billing.invoices").fetchall() == [("refunded", "invoices/2.csv")]
 
@@ -155,14 +155,14 @@ def test_the_run_says_what_it_left_for_the_next_run(tmp_path, landing, monkeypat
     write(landing / "orders" / "[x](y).csv", ["order_id", "o1"])  # rejected: required columns missing
     (landing / "customers").mkdir()
     (landing / "customers" / "c.csv").symlink_to(landing / "invoices" / "1.csv")
-    real_stage = loader.stage
+    real_stage = staging.stage
 
     def out_of_memory_on_invoices(con, files, read, **options):
         if files[0].rel.startswith("invoices/"):
             raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
         return real_stage(con, files, read, **options)
 
-    monkeypatch.setattr(loader, "stage", out_of_memory_on_invoices)
+    monkeypatch.setattr(staging, "stage", out_of_memory_on_invoices)
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize([ingest_landing_files], instance=instance, resources={
             "landing": Landing(path=str(landing)), "warehouse": Warehouse(path=str(tmp_path / "w.duckdb"))})
