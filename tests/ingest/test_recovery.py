@@ -8,6 +8,8 @@ changed recorded too, once per load.
 
 from __future__ import annotations
 
+import gzip
+
 import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -176,3 +178,27 @@ def test_the_run_says_what_it_left_for_the_next_run(tmp_path, landing, monkeypat
     assert "invoices/1.csv: left for the next run" in logs and "read again on the next run" in logs
     invoices = next(m for m in metadata if m.asset_key == dg.AssetKey(["billing", "invoices"])).metadata
     assert (invoices["files_deferred"].value, invoices["files_loaded"].value) == (1, 0)
+
+
+BROKEN = {  # fault -> (path, bytes that fail for their content, the fixed bytes), from a good file's bytes
+    "gzip'd CSV": ("invoices/b.csv", lambda good: gzip.compress(good), lambda good: good),
+    "Windows-1252": ("invoices/b.csv", lambda good: good.replace(b"i2", b"\x93i2\x94"), lambda good: good),
+    "a missing column": ("invoices/b.csv", lambda good: good.replace(b"invoice_id,", b"id,"), lambda good: good),
+    "empty": ("invoices/b.csv", lambda good: b"", lambda good: good),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(BROKEN))
+def test_once_a_broken_file_is_fixed_the_next_run_equals_a_clean_ingest(con, landing, fault):
+    """The file's rejection is history in the quarantine; raw tables and the latest verdicts are a clean ingest's."""
+    path, broken, fixed = BROKEN[fault]
+    land_small(landing)
+    good = "\n".join([INVOICE_HEADER, invoice_row(invoice="i2", customer="c9"), ""]).encode()
+    (landing / path).write_bytes(broken(good))
+    assert {r.path: r for r in ingest_landing(con, landing)}[path].error
+    (landing / path).write_bytes(fixed(good))
+    ingest_landing(con, landing)
+    state, customers = clean_ingest(landing)
+    recovered = ingest_state(con)
+    assert {k: v for k, v in recovered.items() if k != "quarantine"} == {k: v for k, v in state.items() if k != "quarantine"}
+    assert changed_customers(con) >= customers
