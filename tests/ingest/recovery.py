@@ -13,23 +13,22 @@ from tests.ingest.conftest import INVOICE_HEADER, ORDER_HEADER, invoice_row, wri
 
 
 def land_small(landing: Path) -> None:
-    """Three files of one layout (one Latin-1 among them, so the group is loaded in parts), a restatement across
-    files, a bad row, a file rejected for a missing column, an entity whose changes read another's rows."""
+    """Two files of one layout (the second Latin-1, so the group is loaded in parts) with a restatement across
+    them and a bad row, a file rejected for a missing column, an entity whose changes read another's rows."""
     write(landing / "invoices" / "2024-01-01.csv", [INVOICE_HEADER, invoice_row(customer="c1"),
                                                     invoice_row(invoice="i2", customer="c2", status="??")])
-    write(landing / "invoices" / "2024-01-02.csv", [INVOICE_HEADER, invoice_row(customer="c1", status="refunded"),
-                                                    invoice_row(invoice="i3", customer="c3", currency="EUR")])
-    (landing / "invoices" / "2024-01-03.csv").write_bytes(
-        "\n".join([INVOICE_HEADER, invoice_row(invoice="M\u00e4rz", customer="c4", start="2024-02-01", end="2024-03-01"),
-                   ""]).encode("latin-1"))
-    write(landing / "orders" / "a.csv", [ORDER_HEADER, "o1,c1,2024-03-01 08:00:00,10.00,EUR,completed"])
+    (landing / "invoices" / "2024-01-02.csv").write_bytes("\n".join([
+        INVOICE_HEADER, invoice_row(customer="c1", status="refunded"), invoice_row(invoice="i3", customer="c3"),
+        invoice_row(invoice="M\u00e4rz", customer="c4", start="2024-02-01", end="2024-03-01"), ""]).encode("latin-1"))
     write(landing / "orders" / "c.csv", ["order_id,customer_id,ordered_at,currency,status", "o3,c7,2024-03-03,USD,completed"])
     write(landing / "customers" / "c.csv", ["customer_id,name,segment", "c1,Ada,smb", "c3,Bo,enterprise"])
 
 
 def land_mixed(landing: Path) -> None:
-    """The small landing folder, plus Parquet and exchange rates (whose changes read invoices and orders)."""
+    """The small landing folder, plus orders as CSV and Parquet and exchange rates (whose changes read invoices
+    and orders)."""
     land_small(landing)
+    write(landing / "orders" / "a.csv", [ORDER_HEADER, "o1,c1,2024-03-01 08:00:00,10.00,EUR,completed"])
     write_parquet(landing / "orders" / "b.parquet", "SELECT 'o2' AS order_id, 'c6' AS customer_id, "
                   "TIMESTAMP '2024-03-02 08:00:00' AS ordered_at, 12.5 AS amount, 'USD' AS currency, 'completed' AS status")
     write(landing / "fx_rates" / "fx.csv", ["date,currency,rate", "2024-01-01,EUR,1.1"])

@@ -51,7 +51,7 @@ def small(tmp_path_factory):
 
 
 def _recovers(landing, clean, fail_at: int, error: BaseException) -> Faulty:
-    with duckdb.connect() as con:
+    with duckdb.connect(config={"threads": 1}) as con:  # one thread: the same statements, less overhead each
         con.execute("SET TimeZone = 'UTC'")
         faulty = Faulty(con, fail_at, error)
         try:
