@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.lib.process import exit_now, loading_without_gc
+from pipeline.lib.run_guard import add_run_guard_arguments, guarded
 from pipeline.orchestration.errors import PipelineFailed
 from pipeline.settings import Settings, SettingsError, load_settings
 
@@ -38,6 +39,7 @@ def cmd_sample_data(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@guarded  # preflight, one run at a time, --retry-rejected (pipeline/lib/run_guard.py)
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     with loading_without_gc():
         import dagster as dg
@@ -140,12 +142,15 @@ def parser() -> argparse.ArgumentParser:
         "--full-refresh", action="store_true", help="rebuild every dbt model from scratch (after a change of models "
         "that dbt's state comparison cannot see, or to start over)"
     )
+    add_run_guard_arguments(run, retry_rejected=True, allow_empty=True)
     run.set_defaults(func=cmd_run)
     nightly = sub.add_parser("nightly", help="ingest, then rebuild only the quarters the new files changed")
+    add_run_guard_arguments(nightly)
     nightly.set_defaults(func=cmd_run, nightly=True, period_from=None, period_to=None, full_refresh=False)
     demo = sub.add_parser("demo", help="sample-data into the landing folder, then run")
     demo.add_argument("--customers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=42)
+    add_run_guard_arguments(demo)
     demo.set_defaults(func=cmd_demo)
     report = sub.add_parser("report", help="write the HTML retention report from the warehouse")
     report.add_argument("--out", help="HTML file to write (default: RETENTION_REPORT_PATH)")

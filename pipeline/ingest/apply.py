@@ -78,9 +78,13 @@ def record_customers(con: duckdb.DuckDBPyConnection, entity: Entity, stamp: str,
         return
     columns = ", ".join(quote_ident(c) for c in entity.touched_customer_columns)
     rows = f"(SELECT {columns} FROM {GOOD}" + (f" UNION ALL SELECT {columns} FROM {REPLACED})" if replaced else ")")
+    entity_name = quote_literal(entity.folder)
+    # One row per (load, entity, customer) whatever the reading path: a group that failed as a whole is loaded
+    # in parts under the same stamp, and a customer of two parts is recorded once.
     con.execute(
-        f"INSERT INTO ingest.changed_customers SELECT DISTINCT {stamp}, {quote_literal(entity.folder)}, customer_id "
-        f"FROM ({entity.touches_customers.format(rows=rows)})"
+        f"INSERT INTO ingest.changed_customers SELECT DISTINCT {stamp}, {entity_name}, customer_id "
+        f"FROM ({entity.touches_customers.format(rows=rows)}) t WHERE NOT EXISTS (SELECT 1 FROM ingest.changed_customers "
+        f"c WHERE c.loaded_at = {stamp} AND c.entity = {entity_name} AND c.customer_id = t.customer_id)"
     )
 
 

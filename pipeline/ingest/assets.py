@@ -15,6 +15,7 @@ from pipeline.ingest.changes import AS_OF_DAY, CHANGED_FROM, as_of_day, changes_
 from pipeline.ingest.contract import ENTITIES, LINEAGE_COLUMNS, Entity
 from pipeline.ingest.loader import FileResult, ingest_landing
 from pipeline.ingest.tables import create_warehouse_tables
+from pipeline.lib.markdown import markdown_text
 from pipeline.lib.publication import last_publication
 from pipeline.lib.retries import WAREHOUSE_RETRY_POLICY
 from pipeline.lib.warehouse import Warehouse
@@ -57,17 +58,40 @@ SPECS = [raw_table_spec(e) for e in ENTITIES] + [
 ]
 
 
+def outcome(result: FileResult) -> str:
+    if result.ignored:
+        return "files_ignored"
+    if result.deferred:
+        return "files_deferred"
+    return "files_skipped" if result.skipped else "files_rejected" if result.error else "files_loaded"
+
+
 def summarize(results: list[FileResult]) -> dict[str, dict[str, int]]:
-    """Per entity: files loaded / skipped / rejected and rows read / loaded / quarantined in this run."""
+    """Per entity: files loaded / skipped / rejected / deferred / ignored and rows read / loaded / quarantined in
+    this run."""
     totals: dict[str, Counter] = {e.folder: Counter() for e in ENTITIES}
     for r in results:
         t = totals[r.entity]
-        t["files_skipped" if r.skipped else "files_rejected" if r.error else "files_loaded"] += 1
+        t[outcome(r)] += 1
         t["rows_read"] += r.rows_read or 0
         t["rows_loaded"] += r.rows_loaded
         t["rows_quarantined"] += r.rows_quarantined
-    keys = ("files_loaded", "files_skipped", "files_rejected", "rows_read", "rows_loaded", "rows_quarantined")
+    keys = ("files_loaded", "files_skipped", "files_rejected", "files_deferred", "files_ignored", "rows_read",
+            "rows_loaded", "rows_quarantined")
     return {entity: {k: t[k] for k in keys} for entity, t in totals.items()}
+
+
+def deferred_lines(results: list[FileResult]) -> list[str]:
+    """Each file deferred for its own failure, and per folder how many later files wait for those."""
+    lines = [r.error for r in results if r.deferred and not r.waits]
+    waiting = Counter(r.entity for r in results if r.waits)
+    lines += [f"{n} later file(s) of {entity}/ wait for them: files apply in path order" for entity, n in waiting.items()]
+    return lines
+
+
+def markdown_list(lines: list[str]) -> str:
+    """Bullet points of messages that quote file names and file content: escaped, so they show as written."""
+    return "\n".join(f"- {markdown_text(line)}" for line in lines) or "none"
 
 
 class Landing(dg.ConfigurableResource):
@@ -85,7 +109,7 @@ def ingest_landing_files(context: dg.AssetExecutionContext, landing: Landing, wa
     published = last_publication(Path(landing.serving_file))
     folder = Path(landing.path)
     if not folder.is_dir():
-        context.log.warning(f"landing folder {folder} does not exist: nothing to ingest")
+        context.log.warning(f"landing folder {folder} (RETENTION_LANDING_DIR) does not exist: nothing to ingest")
     with warehouse.connect() as con:
         create_warehouse_tables(con)
         results = ingest_landing(con, folder, progress=context.log.info)
@@ -98,9 +122,18 @@ def ingest_landing_files(context: dg.AssetExecutionContext, landing: Landing, wa
             "SELECT count(*) FROM ingest.changed_customers WHERE loaded_at > ?", [since]
         ).fetchone()[0]
         manifest_total = con.execute("SELECT count(*) FROM ingest.manifest").fetchone()[0]
-    errors = [r.error for r in results if r.error]
+    errors = [r.error for r in results if r.error and not (r.deferred or r.ignored)]
+    deferred = deferred_lines(results)
+    ignored = [r.error for r in results if r.ignored]
     for error in errors:
         context.log.error(error)
+    for message in deferred + ignored:
+        context.log.warning(message)
+    if deferred:
+        context.log.warning(f"{sum(r.deferred for r in results)} file(s) not loaded for a reason that is not about "
+                            "their content: not recorded in the manifest, they are read again on the next run")
+    if folder.is_dir() and not results:
+        context.log.warning(f"landing folder {folder} holds no CSV or Parquet file: nothing to ingest")
     per_entity = summarize(results)
     for entity in ENTITIES:
         metadata = {**per_entity[entity.folder], "dagster/row_count": counts[entity.folder]}
@@ -109,7 +142,9 @@ def ingest_landing_files(context: dg.AssetExecutionContext, landing: Landing, wa
         asset_key=MANIFEST_KEY,
         metadata={
             "dagster/row_count": manifest_total,
-            "rejected_files": dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none"),
+            "rejected_files": dg.MetadataValue.md(markdown_list(errors)),
+            "deferred_files": dg.MetadataValue.md(markdown_list(deferred)),
+            "ignored_links": dg.MetadataValue.md(markdown_list(ignored)),
             CHANGED_FROM: changes.changed_from.isoformat() if changes.changed_from else "",
             AS_OF_DAY: current_as_of.isoformat() if current_as_of else "",
             "changes": dg.MetadataValue.md(changes.markdown()),

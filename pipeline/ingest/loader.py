@@ -5,15 +5,21 @@ first broken rule (see staging.py and validation.py); then, in one transaction, 
 latest row per key from narrow queries (decisions.py), quarantine the bad rows, replace earlier rows with the
 same key (the latest batch wins), insert the good rows, log what changed, and record every file in the
 manifest (apply.py). A file already in the manifest with the same content hash is skipped, so re-running
-changes nothing (one whose size and modification time are as recorded is not even read again, scan.py); a
-file that cannot be read is recorded with its error and left where it is, and the rest of its group is loaded
-without it.
+changes nothing (one whose size and modification time are as recorded is not even read again, scan.py).
+
+When a group fails, each half is loaded on its own, down to the single file that fails: one odd file costs a
+few extra reads of its group, and the rest still loads. A single file that fails for its content is recorded
+with its error and left where it is; one that fails for a reason that is not about its content (memory, disk,
+a lock) is deferred: not recorded, read again next run (see failures.py), and so are the entity's files after
+it, so that files still apply in path order and the next run gives what one clean run would. Parts of a group
+share the group's `loaded_at`, and every part logs each customer once per load (apply.record_customers).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +29,9 @@ from pipeline.ingest import apply, decisions
 from pipeline.ingest.changes import utc_now
 from pipeline.ingest.contract import ENTITIES, Entity
 from pipeline.ingest.decisions import CHECKED
-from pipeline.ingest.scan import FileStamp, scan_file, stamp_file
+from pipeline.ingest.failures import Failure, classify
+from pipeline.ingest.manifest import known_files
+from pipeline.ingest.scan import FileStamp, list_folder, scan_file, stamp_file
 from pipeline.ingest.staging import (
     READERS,
     FileRejected,
@@ -32,6 +40,7 @@ from pipeline.ingest.staging import (
     drop_files,
     group_by_layout,
     stage,
+    stage_alone,
 )
 from pipeline.ingest.tables import create_warehouse_tables
 from pipeline.ingest.validation import (
@@ -52,14 +61,9 @@ class FileResult:
     rows_quarantined: int
     error: str | None = None
     skipped: bool = False  # already loaded with this content
-
-
-def landing_files(landing_dir: Path, entity: Entity) -> list[Path]:
-    """Every CSV/Parquet file under <landing>/<entity>/, in path order (the order batches are applied)."""
-    folder = landing_dir / entity.folder
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in READERS)
+    deferred: bool = False  # failed for a reason that is not about its content: not recorded, read next run
+    waits: bool = False  # deferred only because an earlier file of its folder was (files apply in path order)
+    ignored: bool = False  # a symbolic link: never read, not recorded
 
 
 def _column_mapping(entity: Entity, file_columns: list[str]) -> tuple[dict[str, str | None], list[str]]:
@@ -100,8 +104,8 @@ def _load_checked(con: duckdb.DuckDBPyConnection, entity: Entity, source: Source
     """Apply the checked files in one transaction; returns one result per file."""
     stamp = f"TIMESTAMP '{loaded_at.isoformat(sep=' ')}'"
     _, missing = _column_mapping(entity, source.columns)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    try:  # everything below lands together, or (on any error or an interruption) not at all
+        con.execute("BEGIN TRANSACTION")
         if missing:  # the group shares one header: every file is rejected, every row quarantined
             apply.count_rows(con)
             apply.quarantine(con, entity, stamp, quote_literal(MISSING_COLUMN), quote_literal(missing[0]))
@@ -113,11 +117,23 @@ def _load_checked(con: duckdb.DuckDBPyConnection, entity: Entity, source: Source
         rows = apply.record_manifest(con, entity, stamp, error)
         results = sorted((FileResult(entity.folder, *row) for row in rows), key=lambda r: r.path)
         con.execute("COMMIT")
-    except duckdb.Error:
-        con.execute("ROLLBACK")
+    except BaseException:
+        _rollback(con)
         raise
-    _drop_checked(con)  # a large group's rows are not kept while the next group is read
+    try:
+        _drop_checked(con)  # a large group's rows are not kept while the next group is read
+    except duckdb.Error as exc:  # the group is in: the next group replaces these temporary tables anyway
+        if classify(exc) is Failure.STOP:
+            raise
     return results
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction; a failed COMMIT has already ended it, which is not a second error."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass
 
 
 def _drop_checked(con: duckdb.DuckDBPyConnection) -> None:
@@ -136,56 +152,104 @@ def _record(con: duckdb.DuckDBPyConnection, file: LandingFile, result: FileResul
 
 def _unreadable(con: duckdb.DuckDBPyConnection, entity: Entity, file: LandingFile, exc: Exception, loaded_at: dt.datetime) -> FileResult:
     """Record a file that could not be loaded at all; it stays in the landing folder."""
-    first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
-    message = str(exc) if isinstance(exc, FileRejected) else f"{file.rel}: cannot be read: {first_line}"
+    message = str(exc) if isinstance(exc, FileRejected) else f"{file.rel}: cannot be read: {_first_line(exc)}"
     result = FileResult(entity.folder, file.rel, None, 0, 0, message)
     _record(con, file, result, loaded_at)
     return result
 
 
-def _retry_option(exc: duckdb.Error, options: dict[str, object]) -> dict[str, object] | None:
-    """The CSV read option that gets past this error, or None when no retry can help."""
-    message = str(exc).lower()
-    if "unicode" in message and "encoding" not in options:
-        # not UTF-8: exports from older systems are often Latin-1, which maps every byte to a character
-        return {"encoding": "latin-1"}
-    if "parallel=false" in message and "parallel" not in options:
-        # quoted line breaks inside values: DuckDB's parallel reader cannot pad short rows around them
-        return {"parallel": False}
-    return None
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
-def _stage_alone(con: duckdb.DuckDBPyConnection, file: LandingFile, read: Callable[[Source], None]) -> Source:
-    """Read one file, retrying with the read options its errors ask for (they may need more than one)."""
-    options: dict[str, object] = {}
-    while True:
-        try:
-            return stage(con, [file], read, **options)
-        except duckdb.Error as exc:
-            extra = _retry_option(exc, options)
-            if extra is None:
-                raise
-            options |= extra
+def _deferred(entity: Entity, file: LandingFile, reason: str, waits: bool = False) -> FileResult:
+    """A file not loaded for a reason that is not about its content: nothing recorded, read again next run."""
+    return FileResult(entity.folder, file.rel, None, 0, 0, f"{file.rel}: left for the next run: {reason}", deferred=True,
+                      waits=waits)
+
+
+def _after_deferred(entity: Entity, files: list[LandingFile]) -> list[FileResult]:
+    """Files after a deferred one wait for it: files apply in path order, so a later file's restatements must
+    not be overwritten by the earlier file when it loads next run."""
+    reason = f"an earlier file of {entity.folder}/ was left for the next run (files apply in path order)"
+    return [_deferred(entity, file, reason, waits=True) for file in files]
+
+
+LOAD_ERRORS = (duckdb.Error, FileRejected, OSError, MemoryError)
 
 
 def load_group(con: duckdb.DuckDBPyConnection, entity: Entity, files: list[LandingFile], loaded_at: dt.datetime) -> list[FileResult]:
-    """Load files of one layout together; if that fails, file by file, so one bad file spoils nothing else."""
+    """Load files of one layout together; if that fails, each half on its own, so one bad file spoils nothing else."""
     def read(source: Source) -> None:
         _check(con, entity, source)
 
     try:
-        source = stage(con, files, read) if len(files) > 1 else _stage_alone(con, files[0], read)
-    except (duckdb.Error, FileRejected) as exc:
-        _drop_checked(con)
-        if len(files) > 1:
-            return [r for f in files for r in load_group(con, entity, [f], loaded_at)]
-        return [_unreadable(con, entity, files[0], exc, loaded_at)]
-    return _load_checked(con, entity, source, loaded_at)
+        source = stage(con, files, read) if len(files) > 1 else stage_alone(con, files[0], read)
+    except LOAD_ERRORS as exc:
+        return _after_failure(con, entity, files, loaded_at, exc)
+    try:
+        return _load_checked(con, entity, source, loaded_at)
+    except LOAD_ERRORS as exc:
+        if classify(exc) is Failure.CONTENT:
+            raise  # the rows were read and checked: failing to apply them is a fault here, not in the files
+        return _after_failure(con, entity, files, loaded_at, exc)
+
+
+def _after_failure(con: duckdb.DuckDBPyConnection, entity: Entity, files: list[LandingFile], loaded_at: dt.datetime,
+                   exc: BaseException) -> list[FileResult]:
+    """Split a failed group in halves and load each; a single file gets its verdict, or is deferred."""
+    kind = classify(exc)
+    if kind is Failure.STOP:
+        raise exc
+    _drop_checked(con)
+    if len(files) > 1:
+        half = len(files) // 2
+        first = load_group(con, entity, files[:half], loaded_at)
+        if any(r.deferred for r in first):
+            return first + _after_deferred(entity, files[half:])
+        return first + load_group(con, entity, files[half:], loaded_at)
+    if kind is Failure.TRANSIENT:
+        return [_deferred(entity, files[0], _first_line(exc))]
+    return [_unreadable(con, entity, files[0], exc, loaded_at)]
 
 
 def _printable(rel: str) -> str:
     """The path as UTF-8 text: bytes of a file name that are not UTF-8 become `\\xNN` escapes."""
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _look_at(con: duckdb.DuckDBPyConnection, landing_dir: Path, entity: Entity, known: tuple[set, set],
+             batches: Iterator[int], now: Callable[[], dt.datetime]) -> tuple[list[LandingFile], list[FileResult]]:
+    """The entity's files to load, and the results of the others: unchanged (skipped), links (ignored), files
+    that cannot be opened or named (recorded without a content hash, so tried again on every run)."""
+    seen, stamped = known
+    seen_paths = {path for path, _ in seen}
+    listing = list_folder(landing_dir / entity.folder, READERS)
+    results = [FileResult(entity.folder, rel, None, 0, 0, f"{rel}: is a symbolic link: not followed, not read",
+                          ignored=True) for rel in (_printable(p.relative_to(landing_dir).as_posix()) for p in listing.links)]
+    new: list[LandingFile] = []
+    for path in listing.files:
+        name = path.relative_to(landing_dir).as_posix()
+        rel = _printable(name)
+        try:
+            stamp = stamp_file(path)
+            # as it was when hashed: not read again; a new file is read once, for everything
+            unchanged = (rel, stamp.size_bytes, stamp.modified_ns) in stamped
+            scan = None if unchanged else scan_file(path, details=rel not in seen_paths)
+        except OSError as exc:  # no read permission, or gone since it was listed
+            problem = FileRejected(f"{rel}: cannot be opened: {exc.strerror or exc}")
+            results.append(_unreadable(con, entity, LandingFile(path, rel, "", next(batches)), problem, now()))
+            continue
+        if scan is None or (rel, scan.content_hash) in seen:
+            results.append(FileResult(entity.folder, rel, None, 0, 0, skipped=True))
+            continue
+        file = LandingFile(path, rel, scan.content_hash, next(batches), scan, stamp)
+        if rel != name:  # DuckDB takes paths as UTF-8 only, so it could neither read nor record this one
+            rejected = FileRejected(f"{rel}: the file name is not valid UTF-8: rename the file")
+            results.append(_unreadable(con, entity, file, rejected, now()))
+        else:
+            new.append(file)
+    return new, results
 
 
 def ingest_landing(
@@ -197,42 +261,20 @@ def ingest_landing(
 ) -> list[FileResult]:
     """Load every new or changed file of every entity; returns one result per file looked at."""
     create_warehouse_tables(con)
-    # A file that could not even be opened has no content hash (''): it is tried again on every run.
-    seen = set(con.execute("SELECT path, content_hash FROM ingest.manifest WHERE content_hash <> ''").fetchall())
-    seen_paths = {path for path, _ in seen}
-    stamped = set(con.execute(
-        "SELECT path, size_bytes, modified_ns FROM ingest.manifest WHERE content_hash <> '' AND modified_ns IS NOT NULL"
-    ).fetchall())
-    next_batch = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM ingest.manifest").fetchone()[0]
+    known = known_files(con)
+    batches = itertools.count(con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM ingest.manifest").fetchone()[0])
     results: list[FileResult] = []
     for entity in entities:
-        new: list[LandingFile] = []
-        for path in landing_files(landing_dir, entity):
-            name = path.relative_to(landing_dir).as_posix()
-            rel = _printable(name)
-            try:
-                stamp = stamp_file(path)
-                # as it was when hashed: not read again; a new file is read once, for everything
-                unchanged = (rel, stamp.size_bytes, stamp.modified_ns) in stamped
-                scan = None if unchanged else scan_file(path, details=rel not in seen_paths)
-            except OSError as exc:  # no read permission, or gone since it was listed
-                problem = FileRejected(f"{rel}: cannot be opened: {exc.strerror or exc}")
-                results.append(_unreadable(con, entity, LandingFile(path, rel, "", next_batch), problem, now()))
-                next_batch += 1
-                continue
-            if scan is None or (rel, scan.content_hash) in seen:
-                results.append(FileResult(entity.folder, rel, None, 0, 0, skipped=True))
-                continue
-            file = LandingFile(path, rel, scan.content_hash, next_batch, scan, stamp)
-            next_batch += 1
-            if rel != name:  # DuckDB takes paths as UTF-8 only, so it could neither read nor record this one
-                rejected = FileRejected(f"{rel}: the file name is not valid UTF-8: rename the file")
-                results.append(_unreadable(con, entity, file, rejected, now()))
-            else:
-                new.append(file)
-        done = 0
+        new, others = _look_at(con, landing_dir, entity, known, batches, now)
+        results.extend(others)
+        done, deferred = 0, False
         for group in group_by_layout(con, new):
-            results.extend(load_group(con, entity, group, now()))
+            if deferred:
+                results.extend(_after_deferred(entity, group))
+                continue
+            loaded = load_group(con, entity, group, now())
+            results.extend(loaded)
+            deferred = any(r.deferred for r in loaded)
             done += len(group)
             if progress:
                 progress(f"{entity.folder}: loaded {done}/{len(new)} new files")

@@ -13,13 +13,18 @@ is not read at all (rsync's quick check): at 1M customers that is 1.8 GB of hist
 The stamp is recorded only for a file last modified more than RACY_NS before it was hashed: a file written in
 the same tick as the hash could change again without its time changing (git's "racy clean" problem), so such a
 file is hashed again next time.
+
+The scan of the landing folder never follows a symbolic link: a link to a file or a folder is reported and
+not read, so a landing folder cannot make ingest read `/etc/passwd` into the quarantine. Files are opened
+with O_NOFOLLOW too, so a file swapped for a link after the listing fails to open instead of being read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +45,9 @@ class FileScan:
     gzip: bool = False  # starts with the gzip magic number
     plain: bool = False  # no BOM and none of the AMBIGUOUS bytes: the dialect of another file with this header fits
     complete: bool = True  # False: only the hash was computed
+    # The longest line (with its break, LF or CR) of those measured: the lines at either end of each chunk. A line
+    # longer than a chunk, the only kind that can exceed DuckDB's line limit (2 MB), always is one of them.
+    longest_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,9 +56,46 @@ class FileStamp:
     modified_ns: int | None  # st_mtime_ns; None when too recent to vouch for the content
 
 
+@dataclass(frozen=True)
+class Listing:
+    files: list[Path]  # regular files with one of the suffixes, in path order (the order batches apply)
+    links: list[Path]  # symbolic links to folders, or with one of the suffixes: reported, never read
+
+
+def walk_folder(folder: Path, suffixes: set[str] | dict[str, str]) -> Iterator[tuple[Path, bool]]:
+    """(path, is a link) of every regular file under `folder` whose suffix (any case) is one of `suffixes`, and of
+    every link to a folder or with one of the suffixes; links are never followed. In no particular order."""
+    if folder.is_symlink():
+        yield folder, True
+        return
+    if not folder.is_dir():
+        return
+    pending = [folder]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                path = Path(entry.path)
+                if entry.is_symlink():
+                    if path.suffix.lower() in suffixes or entry.is_dir():
+                        yield path, True
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append(path)
+                elif entry.is_file(follow_symlinks=False) and path.suffix.lower() in suffixes:
+                    yield path, False
+
+
+def list_folder(folder: Path, suffixes: set[str] | dict[str, str]) -> Listing:
+    """The files and links of `walk_folder`, each in path order."""
+    files: list[Path] = []
+    links: list[Path] = []
+    for path, is_link in walk_folder(folder, suffixes):
+        (links if is_link else files).append(path)
+    return Listing(sorted(files), sorted(links))
+
+
 def stamp_file(path: Path, now_ns: Callable[[], int] = time.time_ns) -> FileStamp:
     """Size and modification time, taken before the file is read; raises OSError like scan_file."""
-    status = path.stat()
+    status = path.stat(follow_symlinks=False)
     racy = status.st_mtime_ns > now_ns() - RACY_NS
     return FileStamp(status.st_size, None if racy else status.st_mtime_ns)
 
@@ -64,17 +109,23 @@ def _header(first: bytes) -> bytes:
 def scan_file(path: Path, details: bool = True) -> FileScan:
     """Read the file once; raises OSError when it cannot be opened or read."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as handle:
         if not details:
             for chunk in iter(lambda: handle.read(CHUNK), b""):
                 digest.update(chunk)
             return FileScan(digest.hexdigest(), complete=False)
         first = handle.read(CHUNK)
         plain, blank = not first.startswith(BOM), True
-        chunk = first
+        chunk, run, longest = first, 0, 0  # run: bytes since the last line break
         while chunk:
             digest.update(chunk)
             blank = blank and not chunk.strip()
             plain = plain and not any(byte in chunk for byte in AMBIGUOUS)
+            breaks = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+            if breaks:
+                longest = max(longest, run + min(breaks) + 1)
+                run = len(chunk) - max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) - 1
+            else:
+                run += len(chunk)
             chunk = handle.read(CHUNK)
-    return FileScan(digest.hexdigest(), _header(first), blank, first.startswith(GZIP_MAGIC), plain)
+    return FileScan(digest.hexdigest(), _header(first), blank, first.startswith(GZIP_MAGIC), plain, longest_line=max(longest, run))

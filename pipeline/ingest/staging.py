@@ -19,6 +19,7 @@ files is read with the dialect sniffed from its first file (see `plain_csv_reade
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,11 +27,13 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.ingest.failures import Failure, FileRejected, classify
 from pipeline.ingest.plain_csv import plain_csv_reader
 from pipeline.ingest.scan import FileScan, FileStamp, scan_file, stamp_file
-from pipeline.ingest.validation import FILE_ORDER, INTERNAL, quote_ident
+from pipeline.ingest.validation import FILE_ORDER, INTERNAL, quote_ident, quote_literal
 
 READERS = {".csv": "csv", ".parquet": "parquet"}
+DEFAULT_MAX_LINE_SIZE = 2_000_000  # DuckDB's own limit on a CSV line, in bytes
 FILES = "_ingest_files"  # _file, batch_id, content_hash, size_bytes, modified_ns, file_order, first_ordinal
 PATH = "_ingest_path"  # the reader's file name column; file columns cannot clash (INTERNAL prefix)
 RESERVED = {"_file", "_row"}  # compared lower-case: DuckDB identifiers ignore case
@@ -65,6 +68,12 @@ class LandingFile:
     def facts(self) -> FileScan:
         return self.scan if self.scan and self.scan.complete else scan_file(self.path)
 
+    @property
+    def long_lines(self) -> bool:
+        """A CSV line longer than DuckDB's limit: the file is read alone, with room for it (a read that fails on
+        the limit costs seconds per megabyte in DuckDB's sniffer)."""
+        return self.reader == "csv" and self.facts.longest_line > DEFAULT_MAX_LINE_SIZE
+
 
 @dataclass(frozen=True)
 class Source:
@@ -75,12 +84,10 @@ class Source:
     columns: list[str]  # the staged columns, in file order
 
 
-class FileRejected(Exception):
-    """The file as a whole cannot be loaded; the message names the file."""
-
-
 def layout_key(con: duckdb.DuckDBPyConnection, file: LandingFile) -> tuple[str, str]:
     """Files with equal keys can be read together: same reader, same header."""
+    if file.long_lines:
+        return ("csv-long-lines", file.rel)  # alone in its group, see LandingFile.long_lines
     if file.reader == "csv":
         return ("csv", file.facts.header.hex())
     try:
@@ -133,10 +140,14 @@ def _source(files: list[LandingFile], reader_sql: str, columns: list[str]) -> So
     return Source(relation, [[str(f.path) for f in files], paths], staged)
 
 
-def _sniffing_source(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: str, parallel: bool) -> Source:
+def _sniffing_source(con: duckdb.DuckDBPyConnection, files: list[LandingFile], encoding: str, parallel: bool,
+                     max_line_size: int | None) -> Source:
     """Every file's dialect detected on its own (CSV), or Parquet with its own types."""
     if files[0].reader == "csv":
-        reader_sql = f"read_csv(?, {CSV_OPTIONS}, encoding = '{encoding}', parallel = {str(parallel).lower()})"
+        reader_sql = f"read_csv(?, {CSV_OPTIONS}, encoding = {quote_literal(encoding)}, parallel = {str(parallel).lower()}"
+        if max_line_size:  # DuckDB's buffers default to 16 times the line limit: two are enough for one line
+            reader_sql += f", max_line_size = {int(max_line_size)}, buffer_size = {2 * int(max_line_size)}"
+        reader_sql += ")"
     else:
         reader_sql = f"read_parquet(?, filename = '{PATH}')"
     described = con.execute(f"DESCRIBE SELECT * FROM {reader_sql}", [[duckdb_path(f.path) for f in files]]).fetchall()
@@ -162,26 +173,65 @@ def _list_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> Non
 
 
 def stage(con: duckdb.DuckDBPyConnection, files: list[LandingFile], read: Callable[[Source], None],
-          encoding: str = "utf-8", parallel: bool = True) -> Source:
+          encoding: str = "utf-8", parallel: bool = True, max_line_size: int | None = None) -> Source:
     """List the files (all of one layout) in FILES and have `read` read them; returns the source it read.
 
     `read` gets the plain reader first where the files allow it, and the sniffing reader when that fails.
-    `encoding` and `parallel` are CSV options for the file-by-file retries (Latin-1 exports, quoted line breaks).
+    `encoding`, `parallel` and `max_line_size` are CSV options for the file-by-file retries (Latin-1 exports,
+    quoted line breaks, a line longer than DuckDB's default limit).
     """
     for file in files:
         _check_readable(file)
     _list_files(con, files)
-    if files[0].reader == "csv" and encoding == "utf-8" and parallel:
+    if files[0].reader == "csv" and encoding == "utf-8" and parallel and max_line_size is None:
         plain = _plain_source(con, files)
         if plain is not None:
             try:
                 read(plain)
                 return plain
-            except duckdb.Error:
-                pass  # not so plain after all: sniff every file
-    source = _sniffing_source(con, files, encoding, parallel)
+            except duckdb.Error as exc:
+                if classify(exc) is not Failure.CONTENT:
+                    raise  # memory, disk, an interruption: the sniffing reader would not fare better
+                # not so plain after all: sniff every file
+    source = _sniffing_source(con, files, encoding, parallel, max_line_size)
     read(source)
     return source
+
+
+LINE_SIZE = re.compile(r"actual size: ?(\d+)")
+
+
+def _retry_option(exc: duckdb.Error, options: dict[str, object], file: LandingFile) -> dict[str, object] | None:
+    """The CSV read option that gets past this error, or None when no retry can help."""
+    message = str(exc).lower()
+    if "unicode" in message and "encoding" not in options:
+        # not UTF-8: exports from older systems are often Latin-1, which maps every byte to a character
+        return {"encoding": "latin-1"}
+    if "parallel=false" in message and "parallel" not in options:
+        # quoted line breaks inside values: DuckDB's parallel reader cannot pad short rows around them
+        return {"parallel": False}
+    limit = int(options.get("max_line_size") or DEFAULT_MAX_LINE_SIZE)
+    if "maximum line size" in message and limit <= (file.recorded_stamp.size_bytes or 0):
+        # a line longer than the limit: read with room for it (and twice the last limit, should a later line
+        # be longer still); no line is longer than the file, so the retries end
+        actual = LINE_SIZE.search(message)
+        return {"max_line_size": max(int(actual.group(1)) + 1 if actual else 0, 2 * limit)}
+    return None
+
+
+def stage_alone(con: duckdb.DuckDBPyConnection, file: LandingFile, read: Callable[[Source], None]) -> Source:
+    """Read one file, retrying with the read options its errors ask for (they may need more than one)."""
+    options: dict[str, object] = {"max_line_size": file.facts.longest_line + 1} if file.long_lines else {}
+    while True:
+        try:
+            return stage(con, [file], read, **options)
+        except duckdb.Error as exc:
+            if classify(exc) is not Failure.CONTENT:
+                raise
+            extra = _retry_option(exc, options, file)
+            if extra is None:
+                raise
+            options |= extra
 
 
 def number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:

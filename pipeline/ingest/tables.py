@@ -1,5 +1,5 @@
-"""DDL for the warehouse tables that ingest owns: one raw table per landing entity, the manifest, the quarantine, and the
-logs of which days and which customers each load touched.
+"""DDL for the warehouse tables that ingest owns: one raw table per landing entity, the manifest, the quarantine, the
+logs of which days and which customers each load touched, and the requests to read rejected files again.
 
 The raw tables always exist (empty when their folder is absent), so dbt sources and every downstream asset
 work for a business that has only invoices or only orders.
@@ -61,6 +61,12 @@ CREATE TABLE IF NOT EXISTS ingest.changed_customers (
 )
 """
 
+RETRY_REQUESTS_DDL = """
+CREATE TABLE IF NOT EXISTS ingest.retry_requests (
+    requested_at TIMESTAMP NOT NULL  -- files rejected for their content up to then are read again (manifest.py)
+)
+"""
+
 
 def raw_table_ddl(entity: Entity) -> str:
     cols = [f'"{c.name}" {c.sql_type}' for c in entity.columns]
@@ -79,3 +85,4 @@ def create_warehouse_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(QUARANTINE_DDL)
     con.execute(CHANGES_DDL)
     con.execute(CHANGED_CUSTOMERS_DDL)
+    con.execute(RETRY_REQUESTS_DDL)

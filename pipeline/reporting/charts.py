@@ -18,6 +18,9 @@ from matplotlib.figure import Figure
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.2, 100
 TREND_MONTHS = 24  # two years: long enough for a trend and a seasonal comparison, short enough to read
 STYLE = {
+    # Labels hold customer ids and names from the data: plain text, never matplotlib's mathtext (`$...$`), which
+    # would render them as formulas or fail the report on an unknown `\command`.
+    "text.parse_math": False,
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.spines.top": False,

@@ -63,7 +63,9 @@ ORDER BY asset_key, check_name"""
 
 INGEST_SQL = """
 SELECT count(*) FILTER (WHERE error IS NULL) AS files_loaded,
-       count(*) FILTER (WHERE error IS NOT NULL) AS files_rejected,
+       -- files whose latest version was rejected: one read again (--retry-rejected) or fixed counts once or not
+       (SELECT count(*) FILTER (WHERE rejected) FROM (SELECT arg_max(error IS NOT NULL, batch_id) AS rejected
+        FROM ingest.manifest GROUP BY path)) AS files_rejected,
        coalesce(sum(rows_loaded), 0) AS rows_loaded,
        coalesce(sum(rows_quarantined), 0) AS rows_quarantined,
        max(loaded_at) AS last_loaded_at

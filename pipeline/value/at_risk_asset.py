@@ -7,6 +7,7 @@ Names and emails go to the warehouse table (and the outreach export) only, never
 import dagster as dg
 import pandas as pd
 
+from pipeline.lib.markdown import markdown_text
 from pipeline.lib.warehouse import Warehouse
 from pipeline.value.at_risk import REASONS, Thresholds, at_risk, mask_name
 from pipeline.value.purchase_model import PREDICTIONS_KEY
@@ -71,11 +72,13 @@ def shape(flagged: pd.DataFrame) -> pd.DataFrame:
 
 
 def top_preview(table: pd.DataFrame, n: int = 10) -> str:
-    """Markdown of the first n rows with names masked: metadata is seen by everyone with UI access."""
+    """Markdown of the first n rows with names masked: metadata is seen by everyone with UI access. Ids, names
+    and segments come from landing files, so they are escaped to show as the text they are."""
     lines = ["| rank | customer | name | segment | value at risk | reasons |", "|---|---|---|---|---|---|"]
     for row in table.head(n).itertuples():
-        reasons = ", ".join(row.reasons)
-        lines.append(f"| {row.priority_rank} | {row.customer_id} | {mask_name(row.name)} | {row.segment} | {row.value_at_risk:,.2f} | {reasons} |")
+        cells = (row.customer_id, mask_name(row.name), "" if pd.isna(row.segment) else row.segment, ", ".join(row.reasons))
+        customer, name, segment, reasons = (markdown_text(c) for c in cells)
+        lines.append(f"| {row.priority_rank} | {customer} | {name} | {segment} | {row.value_at_risk:,.2f} | {reasons} |")
     return "\n".join(lines)
 
 

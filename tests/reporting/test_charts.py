@@ -60,3 +60,15 @@ def test_mrr_chart_uses_only_complete_months(inputs):
     """The month in progress would show half a month of movements next to whole ones."""
     _, months = inputs["mrr_movements"]
     assert months["is_complete"].all() and len(months) == 3
+
+
+def test_labels_are_plain_text_never_mathtext(inputs):
+    """Ids and names from the data are drawn as written: `$\\undefinedcmd$` once failed the whole report."""
+    _, frame = inputs["top_at_risk"]
+    hostile = frame.copy()
+    hostile["customer_id"] = ["$\\undefinedcmd$", "$x^2$", "a $ b $ c"][: len(hostile)] + list(hostile["customer_id"][3:])
+    hostile["name"] = "$\\frac{1}{0}$"
+    hostile["reasons"] = "$\\nope$"
+    png = charts.top_at_risk(hostile)
+    Image.open(io.BytesIO(png)).verify()
+    assert png != charts.top_at_risk(frame)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.definitions_builder import build_resources
+from pipeline.lib.markdown import markdown_text
 from pipeline.settings import load_settings
 from pipeline.value.at_risk import Thresholds, at_risk, mask_email, mask_name, reason_flags, value_at_risk
 from pipeline.value.at_risk_asset import shape
@@ -162,4 +163,18 @@ def test_metadata_preview_masks_names():
     ranked = at_risk(frame(customer("k", current_mrr=10.0, mrr_one_month_ago=20.0)), DEFAULTS)
     ranked["name"], ranked["email"], ranked["segment"] = "Grace Hopper", "grace@example.com", "smb"
     preview = top_preview(shape(ranked))
-    assert "G**** H*****" in preview and "Grace" not in preview and "grace@" not in preview
+    assert markdown_text("G**** H*****") in preview and "Grace" not in preview and "grace@" not in preview
+
+
+def test_metadata_preview_shows_ids_and_segments_as_text():
+    """A customer id or segment from a landing file cannot add a link, a table cell or a line to the UI's table."""
+    from pipeline.value.at_risk_asset import top_preview
+
+    ranked = at_risk(frame(customer("[click](http://evil.example)|x", current_mrr=10.0, mrr_one_month_ago=20.0)),
+                     DEFAULTS)
+    ranked["name"], ranked["email"], ranked["segment"] = None, None, "**vip**\n| injected | row |"
+    preview = top_preview(shape(ranked))
+    lines = preview.splitlines()
+    assert len(lines) == 3 and all(line.count("|") - line.count("\\|") == 7 for line in lines)
+    assert "\\[click\\]\\(http\\:\\/\\/evil\\.example\\)\\|x" in lines[2]
+    assert "\\*\\*vip\\*\\* \\| injected \\| row \\|" in lines[2]
