@@ -11,6 +11,8 @@ import dagster as dg
 from pipeline.ingest.assets import Landing, ingest_landing_files
 from pipeline.lib.partitions import quarterly_partitions
 from pipeline.lib.warehouse import Warehouse
+from pipeline.orchestration.alerts import build_alert_sensor
+from pipeline.orchestration.freshness import build_freshness, target_keys
 from pipeline.orchestration.jobs import build_job, ingest_job
 from pipeline.orchestration.nightly import build_nightly
 from pipeline.quality import QualitySettings, quality_checks
@@ -56,23 +58,19 @@ def build_definitions(settings: Settings, parse: Parse | None = None) -> dg.Defi
     project = load_dbt_project(settings.dbt_project_dir, dbt_vars.build(), parse)
     partitions_def = quarterly_partitions(settings.start)
     dbt_assets, dbt_checks = build_dbt_assets(project, partitions_def)
-    build = build_job(dbt_checks)
+    assets = [ingest_landing_files, *dbt_assets, purchase_model, at_risk_customers, outreach_exports, retention_report]
+    freshness_checks, freshness_sensor = build_freshness(target_keys(assets))
+    build = build_job([*dbt_checks, freshness_checks])
     nightly_schedule, rebuild_sensor = build_nightly(
         ingest_job, build, partitions_def, settings.nightly_cron, settings.nightly_timezone
     )
+    alert_sensor = build_alert_sensor(settings.alert_webhook_url, settings.ui_url)
     return dg.Definitions(
-        assets=[
-            ingest_landing_files,
-            *dbt_assets,
-            purchase_model,
-            at_risk_customers,
-            outreach_exports,
-            retention_report,
-        ],
-        asset_checks=[*quality_checks(), *dbt_checks],
+        assets=assets,
+        asset_checks=[*quality_checks(), *dbt_checks, freshness_checks],
         jobs=[ingest_job, build],
         schedules=[nightly_schedule],
-        sensors=[rebuild_sensor],
+        sensors=[rebuild_sensor, alert_sensor, freshness_sensor],
         # One process per run, steps one after another: DuckDB allows a single writing process.
         executor=dg.in_process_executor,
         resources={

@@ -15,7 +15,7 @@ ingest_job = dg.define_asset_job(
 
 def build_job(on_demand_checks: list[dg.AssetChecksDefinition]):
     """Everything after ingest. `on_demand_checks` run only when asked for: the dbt unit-test checks, whose tests
-    already run inside every `dbt build`."""
+    already run inside every `dbt build`, and the freshness checks, which a sensor evaluates."""
     selection = dg.AssetSelection.all() - dg.AssetSelection.groups(INGEST_GROUP)
     if on_demand_checks:
         selection = selection - dg.AssetSelection.checks(*on_demand_checks)
