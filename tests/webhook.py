@@ -16,7 +16,7 @@ def webhook_receiver() -> Iterator[Received]:
     received = Received()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (the name http.server calls)
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             received.append(json.loads(body))
             self.send_response(200)

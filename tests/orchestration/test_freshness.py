@@ -7,7 +7,14 @@ import pytest
 
 from pipeline.ingest.assets import MANIFEST_KEY
 from pipeline.orchestration import freshness
-from pipeline.orchestration.freshness import CHECK_NAME, Freshness, build_freshness, evaluate, hours_stale, target_keys
+from pipeline.orchestration.freshness import (
+    CHECK_NAME,
+    Freshness,
+    build_freshness,
+    evaluate,
+    hours_stale,
+    target_keys,
+)
 from pipeline.quality.settings import QualitySettings
 
 UTC = dt.UTC
