@@ -47,6 +47,7 @@ class Freshness:
     as_of: dt.date | None  # None: built before any ingest recorded an as-of day
     hours: float | None
     max_hours: float
+    built_at: float = 0.0  # timestamp of the target's latest materialization
 
     @property
     def passed(self) -> bool:
@@ -109,20 +110,21 @@ def evaluate(
             continue
         as_of = _as_of_before(instance, latest.storage_id)
         hours = hours_stale(as_of, now) if as_of else None
-        verdicts.append(Freshness(record.asset_entry.asset_key, as_of, hours, max_hours))
+        verdicts.append(Freshness(record.asset_entry.asset_key, as_of, hours, max_hours, latest.timestamp))
     return verdicts
 
 
 def to_report(
     verdicts: Sequence[Freshness], previous: dict[dg.AssetKey, tuple[bool, str, float]], now: dt.datetime
 ) -> list[Freshness]:
-    """The verdicts worth a new evaluation event: new, changed (verdict or as-of day), or failing and not
-    reported for REPORT_AGAIN_AFTER. `previous`: per key, (passed, as-of day, timestamp) of the latest one."""
+    """The verdicts worth a new evaluation event: new, changed (verdict or as-of day), about a materialization
+    newer than the last evaluation (the UI shows checks of the latest one), or failing and not reported for
+    REPORT_AGAIN_AFTER. `previous`: per key, (passed, as-of day, timestamp) of the latest evaluation."""
     due = []
     for verdict in verdicts:
         last = previous.get(verdict.key)
         as_of = verdict.as_of.isoformat() if verdict.as_of else ""
-        if last is None or (last[0], last[1]) != (verdict.passed, as_of):
+        if last is None or (last[0], last[1]) != (verdict.passed, as_of) or verdict.built_at > last[2]:
             due.append(verdict)
         elif not verdict.passed and now.timestamp() - last[2] >= REPORT_AGAIN_AFTER.total_seconds():
             due.append(verdict)
