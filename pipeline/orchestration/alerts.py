@@ -121,7 +121,7 @@ def build_alert_sensor(webhook_url: str | None, ui_url: str) -> dg.SensorDefinit
     @dg.run_failure_sensor(
         name="alert_on_run_failure",
         default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=10,  # a cursor query over new run failures: cheap
         description="Posts one JSON message per failed run (Slack-compatible `text`) to RETENTION_ALERT_WEBHOOK_URL; "
         "logs it when no URL is set. Runs that run retries will re-execute are left to their retry.",
     )

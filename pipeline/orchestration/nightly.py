@@ -79,7 +79,7 @@ def build_nightly(
         run_status=dg.DagsterRunStatus.SUCCESS,
         request_job=build_job,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=10,  # a cursor query over new run events: cheap
     )
     def rebuild_changed_quarters(context: dg.RunStatusSensorContext):
         """After a run that ingested: one build run over the quarters it changed (none when it loaded nothing)."""

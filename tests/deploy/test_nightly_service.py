@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from pipeline.ingest.assets import SPECS as INGEST_SPECS
-from pipeline.orchestration.tags import RANGE_START_TAG
+from pipeline.orchestration.tags import RANGE_END_TAG, RANGE_START_TAG
 from tests.cli_runs import MARTS, retention, table_hashes
 from tests.deploy.graphql import Client, sensor_ticks
 from tests.deploy.postgres import throwaway_cluster
@@ -41,13 +41,17 @@ from tests.deploy.services import (
     wait_for,
     write_instance,
 )
-from tests.test_e2e_nightly import LATE_AMOUNT, LATE_FILE
 from tests.webhook import webhook_receiver
 
 pytestmark = pytest.mark.deploy
 
 CUSTOMERS, SEED = 150, 7
 SAMPLE_LAST_DAY = dt.date(2025, 12, 10)  # the sample generator's default end
+LATE_AMOUNT = 1234.5  # a late invoice of the last quarter: the UI's ingest rebuilds that quarter only
+LATE_FILE = (
+    "invoice_id,line_id,customer_id,subscription_id,amount,currency,period_start,period_end,status,issued_at\n"
+    f"inv_late_1,1,cus_late_1,sub_late_1,{LATE_AMOUNT},USD,2025-11-01,2025-12-01,paid,2025-11-01 09:00:00\n"
+)
 FUTURE_FILE = (
     "invoice_id,line_id,customer_id,subscription_id,amount,currency,period_start,period_end,status,issued_at\n"
     "inv_future_1,1,cus_future_1,sub_future_1,99.0,USD,2099-01-01,2099-02-01,paid,2099-01-01 09:00:00\n"
@@ -208,24 +212,27 @@ def test_a_scheduled_night_survives_a_killed_rebuild(deployment):
     assert d.marts() == table_hashes(d.tmp / "reference" / "warehouse.duckdb")
 
 
-def _tick_times(d: Deployment) -> list[float]:
-    ticks = d.client.schedule("nightly_ingest")["scheduleState"]["ticks"]
-    return sorted(t["timestamp"] for t in ticks if t["status"] == "SUCCESS")
+def _scheduled_minutes(d: Deployment) -> list[float]:
+    """The scheduled times of the runs the schedule launched (a run exists for every tick that was not lost)."""
+    runs = d.runs(job_name="ingest_job", tags={"dagster/schedule_name": "nightly_ingest"})
+    return sorted(dt.datetime.fromisoformat(r.tags[".dagster/scheduled_execution_time"]).timestamp() for r in runs)
 
 
 def test_restarting_the_daemon_loses_no_tick(deployment):
     d = deployment
+    d.wait("a moment away from a tick", lambda: 5 <= time.time() % 60 <= 45, interval=1)
     old = d.services["daemon"]
-    old.stop()
+    old.stop()  # as `systemctl restart`: SIGTERM to the daemon; runs in progress go on in their processes
     d.retired.append(old)
     boundary = math.ceil(time.time() / 60) * 60  # a tick falls due while no daemon runs
     time.sleep(max(0.0, boundary + 2 - time.time()))
     d.services["daemon"] = Service("daemon", d.env, d.tmp / "daemon.log")
 
-    d.wait(f"the tick due at {dt.datetime.fromtimestamp(boundary, dt.UTC):%H:%M} (daemon down then)",
-           lambda: any(abs(t - boundary) < 1 for t in _tick_times(d)), interval=2)
-    times = _tick_times(d)
-    assert [round(b - a) for a, b in zip(times, times[1:], strict=False)] == [60] * (len(times) - 1), times
+    when = dt.datetime.fromtimestamp(boundary, dt.UTC)
+    d.wait(f"the run of the tick due at {when:%H:%M} (daemon down then)",
+           lambda: boundary in _scheduled_minutes(d), interval=2)
+    minutes = _scheduled_minutes(d)
+    assert [round(b - a) for a, b in zip(minutes, minutes[1:], strict=False)] == [60] * (len(minutes) - 1), minutes
 
 
 def _freshness(d: Deployment, path: list[str]) -> dict | None:
@@ -247,12 +254,12 @@ def test_a_missed_night_fails_the_freshness_check_and_says_how_stale(deployment)
         assert f"{metadata['hours_stale']:,.1f} hours ago" in evaluation["description"]
 
 
-def _april_mrr(d: Deployment) -> float:
+def _november_mrr(d: Deployment) -> float:
     def read():
         try:
             with duckdb.connect(str(d.warehouse), read_only=True) as con:
                 return con.execute("SELECT mrr_end FROM marts.revenue_churn WHERE grain = 'month' "
-                                   "AND period_start = DATE '2024-04-01'").fetchone()
+                                   "AND period_start = DATE '2025-11-01'").fetchone()
         except duckdb.IOException:
             return None
 
@@ -263,17 +270,17 @@ def test_an_ingest_materialized_from_the_ui_rebuilds_the_quarters_it_changed(dep
     d = deployment
     d.client.stop_schedule("nightly_ingest")  # from here on, only the runs this test launches
     d.wait("the runs in progress to finish", lambda: not d.runs(statuses=IN_PROGRESS), interval=2)
-    before = _april_mrr(d)
-    (Path(d.env["RETENTION_LANDING_DIR"]) / "invoices" / "invoices_late_2024-04.csv").write_text(LATE_FILE)
+    before = _november_mrr(d)
+    (Path(d.env["RETENTION_LANDING_DIR"]) / "invoices" / "invoices_late_2025-11.csv").write_text(LATE_FILE)
 
     ingest_keys = [list(spec.key.path) for spec in INGEST_SPECS]
     run_id = d.client.launch("__ASSET_JOB", ingest_keys)  # the Materialize button on the ingest assets
     assert d.finished(run_id).status == dg.DagsterRunStatus.SUCCESS
     build = d.wait("the rebuild after the UI's ingest", lambda: next(iter(
         d.runs(job_name="build_job", tags={"dagster/run_key": f"rebuild-after-{run_id}"})), None))
-    assert build.tags[RANGE_START_TAG] == "2024-04-01"
+    assert (build.tags[RANGE_START_TAG], build.tags[RANGE_END_TAG]) == ("2025-10-01", "2025-10-01")
     assert d.finished(build.run_id).status == dg.DagsterRunStatus.SUCCESS
-    assert _april_mrr(d) - before == pytest.approx(LATE_AMOUNT)
+    assert _november_mrr(d) - before == pytest.approx(LATE_AMOUNT)
 
 
 def test_a_night_failing_a_blocking_check_alerts_once_and_keeps_the_marts(deployment):
