@@ -4,7 +4,7 @@ intervals), the nightly schedule firing every minute. The tests run in order on 
 
 1. the first scheduled night: its ingest and the rebuild it triggers; the rebuild's process is killed with -9,
    run monitoring marks it failed, run retries run it again, and the marts equal an uninterrupted night;
-2. the daemon restarted between two ticks loses none;
+2. a tick that falls due while the daemon is down (a restart) runs when it is back;
 3. the marts hold data that ends long ago (the sample's last day): their freshness checks fail and say how stale;
 4. an ingest materialized from the UI triggers the rebuild of the quarters it changed;
 5. a night whose landing file fails a blocking check: one alert to a webhook on 127.0.0.1, the marts unchanged.
@@ -249,7 +249,8 @@ def test_a_missed_night_fails_the_freshness_check_and_says_how_stale(deployment)
         expected = (dt.datetime.now(dt.UTC) - dt.datetime(2025, 12, 11, tzinfo=dt.UTC)).total_seconds() / 3600
         assert execution["status"] == "FAILED" and not evaluation["success"]
         assert metadata["as_of_day"] == SAMPLE_LAST_DAY.isoformat()
-        assert expected - 1 < metadata["hours_stale"] <= expected and metadata["max_staleness_hours"] == 36
+        # evaluated within the last minutes, rounded to 0.1 h
+        assert expected - 1 < metadata["hours_stale"] <= expected + 0.05 and metadata["max_staleness_hours"] == 36
         assert f"holds data through {SAMPLE_LAST_DAY}" in evaluation["description"]
         assert f"{metadata['hours_stale']:,.1f} hours ago" in evaluation["description"]
 
