@@ -139,7 +139,8 @@ def _previous(instance: dg.DagsterInstance, keys: Sequence[dg.AssetKey]) -> dict
         evaluation = record.event.dagster_event.event_specific_data if record.event else None
         if isinstance(evaluation, dg.AssetCheckEvaluation):
             as_of = evaluation.metadata.get("as_of_day")
-            previous[check_key.asset_key] = (evaluation.passed, as_of.value if as_of else "", record.create_timestamp)
+            # the event's own timestamp: the record's create_timestamp may be cut to whole seconds (SQLite)
+            previous[check_key.asset_key] = (evaluation.passed, as_of.value if as_of else "", record.event.timestamp)
     return previous
 
 
