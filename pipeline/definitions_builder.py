@@ -13,6 +13,8 @@ from pipeline.ingest.assets import Landing, ingest_landing_files
 from pipeline.lib.partitions import quarterly_partitions
 from pipeline.lib.publication import last_publication
 from pipeline.lib.warehouse import Warehouse
+from pipeline.orchestration.alerts import build_alert_sensor
+from pipeline.orchestration.freshness import build_freshness, target_keys
 from pipeline.orchestration.jobs import build_job, ingest_job
 from pipeline.orchestration.nightly import build_nightly
 from pipeline.quality import QualitySettings, quality_checks
@@ -61,22 +63,19 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     dbt_models = build_dbt_assets(project, partitions_def, vars_args(settings), BuildState.beside(settings.warehouse))
     value = [purchase_model, at_risk_customers]
     marts = [key for assets in (dbt_models, *value) for key in assets.keys if key.path[0] == "marts"]
+    assets = [ingest_landing_files, dbt_models, *value, build_serving_asset(marts), outreach_exports, retention_report]
+    freshness_checks, freshness_sensor = build_freshness(target_keys(assets))
+    build = build_job([freshness_checks])
     nightly_schedule, rebuild_sensor = build_nightly(
-        ingest_job, build_job, partitions_def, settings.nightly_cron, settings.nightly_timezone, settings.start
+        ingest_job, build, partitions_def, settings.nightly_cron, settings.nightly_timezone, settings.start
     )
+    alert_sensor = build_alert_sensor(settings.alert_webhook_url, settings.ui_url)
     return dg.Definitions(
-        assets=[
-            ingest_landing_files,
-            dbt_models,
-            *value,
-            build_serving_asset(marts),
-            outreach_exports,
-            retention_report,
-        ],
-        asset_checks=quality_checks(),
-        jobs=[ingest_job, build_job],
+        assets=assets,
+        asset_checks=[*quality_checks(), freshness_checks],
+        jobs=[ingest_job, build],
         schedules=[nightly_schedule],
-        sensors=[rebuild_sensor],
+        sensors=[rebuild_sensor, alert_sensor, freshness_sensor],
         # One process per run, steps one after another: DuckDB allows a single writing process.
         executor=dg.in_process_executor,
         resources={

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import pycountry
 from croniter import croniter
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, Field, HttpUrl, TypeAdapter, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFIX = "RETENTION_"
@@ -53,6 +53,14 @@ def _cron(value: str) -> str:
     if len(expression.split(" ")) != 5 or not croniter.is_valid(expression):
         raise ValueError("not a cron expression")
     return expression
+
+
+def _http_url(value: str | None) -> str | None:
+    """An http(s) URL with a host, kept as written (pydantic's HttpUrl would add a trailing slash)."""
+    if value is None:
+        return None
+    TypeAdapter(HttpUrl).validate_python(value.strip())
+    return value.strip()
 
 
 def _timezone(value: str) -> str:
@@ -99,6 +107,9 @@ class Settings(BaseSettings):
     nightly_timezone: Annotated[str, AfterValidator(_timezone), accepts("an IANA time zone such as UTC or Europe/Berlin")] = (
         "UTC"
     )
+    alert_webhook_url: Annotated[str | None, AfterValidator(_http_url),
+                                 accepts("an http:// or https:// URL, or empty to log alerts only")] = None
+    ui_url: Annotated[str, AfterValidator(_http_url), accepts("an http:// or https:// URL")] = "http://127.0.0.1:3000"
     # Dagster's own variable, read here so that `.env` can hold it too: where run history is kept.
     dagster_home: Path | None = Field(None, validation_alias="DAGSTER_HOME")
 

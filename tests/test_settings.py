@@ -26,6 +26,8 @@ BAD_VALUES = {
     "RETENTION_MAX_QUARANTINE_PCT": ("-5", "percentage"),
     "RETENTION_NIGHTLY_CRON": ("0 2 * *", "cron expression"),
     "RETENTION_NIGHTLY_TIMEZONE": ("Mars/Base", "IANA time zone"),
+    "RETENTION_ALERT_WEBHOOK_URL": ("hooks.slack.com/services/x", "http:// or https:// URL"),
+    "RETENTION_UI_URL": ("ftp://dagster:3000", "http:// or https:// URL"),
 }
 
 

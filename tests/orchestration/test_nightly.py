@@ -84,3 +84,29 @@ def test_schedule_ticks_at_two_in_the_configured_zone_and_runs_ingest():
     request = schedule.evaluate_tick(context).run_requests[0]
     assert request.tags["retention/trigger"] == "nightly"
     assert schedule.job_name == "ingest_job"
+
+
+@dg.asset(key=["marts", "elsewhere"])
+def unrelated():
+    return None
+
+
+def test_sensor_rebuilds_after_any_run_that_ingested_and_skips_the_others():
+    """No job filter: an ingest materialized from the UI (Dagster's asset job) rebuilds like the schedule's."""
+    ingest = dg.define_asset_job("ingest_job", selection=[MANIFEST_KEY])
+    build = dg.define_asset_job("build_job", selection=[fake_mart.key])
+    _, sensor = build_nightly(ingest, build, quarterly_partitions(D(2023, 1, 1)), "0 2 * * *", "UTC", D(2023, 1, 1))
+    others = dg.Definitions(assets=[fake_ingest, unrelated], jobs=[
+        dg.define_asset_job("__ASSET_JOB", selection=[MANIFEST_KEY]), dg.define_asset_job("other", [unrelated.key])])
+    jobs = {"ui_ingest": others.resolve_job_def("__ASSET_JOB"), "other": others.resolve_job_def("other")}
+    with dg.instance_for_test() as instance:
+        results = {}
+        for name, job in jobs.items():
+            run = job.execute_in_process(instance=instance, tags={"changed": "2025-02-03"})
+            success = next(e for e in run.all_events if e.event_type_value == "PIPELINE_SUCCESS")
+            context = dg.build_run_status_sensor_context(
+                sensor_name=sensor.name, dagster_instance=instance, dagster_run=run.dagster_run, dagster_event=success
+            )
+            results[name] = sensor(context)
+    assert results["ui_ingest"].tags[RANGE_START_TAG] == "2025-01-01"
+    assert isinstance(results["other"], dg.SkipReason) and "did not ingest" in results["other"].skip_message
