@@ -22,8 +22,10 @@ from pipeline.transform.dbt_vars import settings_vars
 from pipeline.transform.parse import Parse
 from pipeline.transform.project import dbt_executable, load_dbt_project
 from pipeline.value.at_risk_asset import RiskSettings, at_risk_customers
+from pipeline.value.clv_asset import ClvSettings, customer_lifetime_value
 from pipeline.value.exports import Exports, outreach_exports
 from pipeline.value.purchase_model import purchase_model
+from pipeline.value.survival_asset import subscription_survival
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
@@ -41,6 +43,9 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             payment_grace_days=settings.payment_grace_days,
             p_alive_threshold=settings.p_alive_threshold,
             mrr_contraction_min_pct=settings.mrr_contraction_min_pct,
+        ),
+        "clv": ClvSettings(
+            months=settings.clv_months, discount_rate=settings.discount_rate, gross_margin=settings.gross_margin
         ),
         "exports": Exports(path=str(settings.export_dir.resolve())),
         "report": ReportSettings(path=str(settings.report_path.resolve())),
@@ -65,6 +70,8 @@ def build_definitions(settings: Settings, parse: Parse | None = None) -> dg.Defi
             ingest_landing_files,
             *dbt_assets,
             purchase_model,
+            subscription_survival,
+            customer_lifetime_value,
             at_risk_customers,
             outreach_exports,
             retention_report,

@@ -10,7 +10,7 @@ import duckdb
 MARTS = (
     "customer_periods", "retention", "revenue_churn", "cohort_retention", "retention_by_segment",
     "revenue_churn_by_segment", "churn_reasons", "customer_value", "unit_economics", "at_risk_customers",
-    "customer_purchase_predictions",
+    "customer_purchase_predictions", "subscription_survival", "customer_lifetime_value",
 )
 
 

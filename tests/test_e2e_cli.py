@@ -15,7 +15,7 @@ def test_outreach_exports_have_the_documented_columns(first_run):
     assert len(at_risk) == 1 and len(churned) == 1
     assert at_risk[0].read_text().splitlines()[0] == (
         "priority_rank,customer_id,name,email,segment,reasons,value_at_risk,p_alive,days_since_last_activity,"
-        "expected_next_order_date,as_of"
+        "expected_next_order_date,as_of,value_at_stake"
     )
     assert churned[0].read_text().splitlines()[0] == (
         "customer_id,name,email,segment,churned_in_month,lost_mrr,lifetime_revenue,trailing_12m_revenue,last_active_day"
@@ -61,7 +61,7 @@ def test_run_writes_the_report_and_names_it(first_run):
     report = tmp / "reports" / "retention_report.html"
     assert f"Report: {report}" in run.stdout
     html = report.read_text(encoding="utf-8")
-    assert html.count('src="data:image/png;base64,') == 4 and "https://" not in html
+    assert html.count('src="data:image/png;base64,') == 5 and "https://" not in html
 
 
 def test_every_row_read_is_loaded_or_quarantined(first_run):

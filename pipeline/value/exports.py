@@ -14,7 +14,7 @@ CUSTOMER_PERIODS = dg.AssetKey(["marts", "customer_periods"])
 
 AT_RISK_SQL = """
 SELECT priority_rank, customer_id, name, email, segment, array_to_string(reasons, ';') AS reasons,
-       value_at_risk, p_alive, days_since_last_activity, expected_next_order_date, as_of
+       value_at_risk, p_alive, days_since_last_activity, expected_next_order_date, as_of, value_at_stake
 FROM marts.at_risk_customers ORDER BY priority_rank
 """
 
