@@ -12,6 +12,7 @@ from pipeline.lib.warehouse import Warehouse
 from pipeline.reporting.metadata import report_metadata
 from pipeline.reporting.report import write_report
 from pipeline.value.at_risk_asset import AT_RISK_KEY
+from pipeline.value.survival_asset import SURVIVAL_KEY
 
 MART_KEYS = [dg.AssetKey(["marts", name]) for name in ("retention", "revenue_churn", "cohort_retention")]
 REPORT_KEY = dg.AssetKey(["reports", "retention_report"])
@@ -25,13 +26,14 @@ class ReportSettings(dg.ConfigurableResource):
 
 @dg.asset(
     key=REPORT_KEY,
-    deps=[*MART_KEYS, AT_RISK_KEY],
+    deps=[*MART_KEYS, AT_RISK_KEY, SURVIVAL_KEY],
     group_name="reporting",
     kinds={"python", "html"},
 )
 def retention_report(context: dg.AssetExecutionContext, warehouse: Warehouse, report: ReportSettings):
-    """Headline KPIs, retention/churn trend, MRR movements, cohort heatmap and top at-risk customers, as one
-    self-contained HTML file and as metadata (floats that Dagster plots across runs, markdown charts)."""
+    """Headline KPIs, retention/churn trend, MRR movements, cohort heatmap, top at-risk customers and subscription
+    survival, as one self-contained HTML file and as metadata (floats that Dagster plots across runs, markdown
+    charts)."""
     with warehouse.connect(read_only=True) as con:
         written = write_report(con, Path(report.path))
     context.log.info(f"wrote {written.path} ({written.size_bytes:,} bytes) in {written.seconds:.1f} s")

@@ -118,4 +118,4 @@ def test_lifetime_values_add_both_methods_and_leave_out_customers_no_model_knows
                                        "subscriber": "subscription"}
     assert out.loc["both", "clv"] == 1100.0 and out.loc["both", "value_at_stake"] == pytest.approx(250.0)
     assert out.loc["buyer", "value_at_stake"] == pytest.approx(540.0)
-    assert (out["horizon_months"] == 2).all() and (out["as_of"] == AS_OF).all()
+    assert (out["horizon_months"] == 2).all() and (out["as_of"] == pd.Timestamp(AS_OF)).all()
