@@ -226,7 +226,7 @@ def fit(x: object, m: object, initial: Params | None = None) -> GammaGammaFit:
         jac=True,
         method="L-BFGS-B",
         bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3,
-        options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9, "maxcor": 20},
+        options={"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-8, "maxcor": 20},
     )
     params = tuple(float(v) for v in np.exp(result.x))
     ll_total = float(_ll_rows(params, d).sum())  # type: ignore[arg-type]
