@@ -59,17 +59,15 @@ class ClvSettings(dg.ConfigurableResource):
         return ClvTerms(self.months, self.discount_rate, self.gross_margin)
 
 
-def usable_fits(fits: pd.DataFrame):
-    """(BG/NBD, Gamma-Gamma) fits of the as-of day, or None for each that is missing or did not converge."""
-    from pipeline.value.bgnbd import BgNbdFit
-    from pipeline.value.gamma_gamma import GammaGammaFit
-
+def usable_fits(fits: pd.DataFrame) -> tuple[tuple | None, tuple | None]:
+    """The parameters (r, alpha, a, b) and (p, q, gamma) of the as-of day's BG/NBD and Gamma-Gamma fits, or None
+    for each that is missing or did not converge."""
     rows = {r.model: r for r in fits.itertuples() if bool(r.converged)}
-    bg = rows.get("bg_nbd")
-    gg = rows.get("gamma_gamma")
-    bg_fit = BgNbdFit(bg.r, bg.alpha, bg.a, bg.b, np.nan, 0, True, 0, "stored") if bg is not None else None
-    gg_fit = GammaGammaFit(gg.p, gg.q, gg.gamma, np.nan, 0, True, 0, "stored") if gg is not None else None
-    return bg_fit, gg_fit
+    bg, gg = rows.get("bg_nbd"), rows.get("gamma_gamma")
+    return (
+        (bg.r, bg.alpha, bg.a, bg.b) if bg is not None else None,
+        (gg.p, gg.q, gg.gamma) if gg is not None else None,
+    )
 
 
 def buyer_values(buyers: pd.DataFrame, fits: pd.DataFrame, terms) -> tuple[pd.DataFrame, str | None]:
