@@ -25,8 +25,10 @@ from pipeline.transform.assets import build_dbt_assets
 from pipeline.transform.project import dbt_executable, load_dbt_project, vars_args
 from pipeline.transform.state import BuildState
 from pipeline.value.at_risk_asset import RiskSettings, at_risk_customers
+from pipeline.value.clv_asset import ClvSettings, customer_lifetime_value
 from pipeline.value.exports import Exports, outreach_exports
 from pipeline.value.purchase_model import purchase_model
+from pipeline.value.survival_asset import subscription_survival
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
@@ -46,6 +48,9 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             p_alive_threshold=settings.p_alive_threshold,
             mrr_contraction_min_pct=settings.mrr_contraction_min_pct,
         ),
+        "clv": ClvSettings(
+            months=settings.clv_months, discount_rate=settings.discount_rate, gross_margin=settings.gross_margin
+        ),
         "exports": Exports(path=str(settings.export_dir.resolve())),
         "report": ReportSettings(path=str(settings.report_path.resolve())),
         "quality": QualitySettings(
@@ -61,7 +66,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     first = max(settings.start, published.first_period) if published and published.first_period else settings.start
     partitions_def = quarterly_partitions(first)
     dbt_models = build_dbt_assets(project, partitions_def, vars_args(settings), BuildState.beside(settings.warehouse))
-    value = [purchase_model, at_risk_customers]
+    value = [purchase_model, subscription_survival, customer_lifetime_value, at_risk_customers]
     marts = [key for assets in (dbt_models, *value) for key in assets.keys if key.path[0] == "marts"]
     assets = [ingest_landing_files, dbt_models, *value, build_serving_asset(marts), outreach_exports, retention_report]
     freshness_checks, freshness_sensor = build_freshness(target_keys(assets))

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     payment_grace_days: Annotated[int, accepts("a whole number of days, at least 0", ge=0)] = 14
     p_alive_threshold: Annotated[float, accepts("a probability above 0 and at most 1", gt=0, le=1)] = 0.5
     mrr_contraction_min_pct: Percent = 5.0
+    clv_months: Annotated[int, accepts("a whole number of months from 1 to 120", ge=1, le=120)] = 12
+    # A fraction, like the gross margin: 10 % a year is 0.10 (a value above 1, such as 10, is refused, not read as %).
+    discount_rate: Annotated[float, accepts("an annual rate as a fraction from 0 to 1, such as 0.10 for 10 %",
+                                            ge=0, le=1)] = 0.10
+    gross_margin: Annotated[float, accepts("a fraction above 0 and at most 1, such as 0.6 for 60 %", gt=0, le=1)] = 1.0
     max_staleness_hours: Annotated[float, accepts("a number of hours above 0", gt=0)] = 36.0
     max_quarantine_pct: Percent = 5.0
     nightly_cron: Annotated[str, AfterValidator(_cron), accepts("a cron expression of 5 fields such as '0 2 * * *'")] = (

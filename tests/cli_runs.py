@@ -19,7 +19,8 @@ DBT_MARTS = (
     "customer_periods", "retention", "revenue_churn", "cohort_retention", "retention_by_segment",
     "revenue_churn_by_segment", "churn_reasons", "customer_value", "unit_economics", "customer_contacts",
 )
-MARTS = (*DBT_MARTS, "at_risk_customers", "customer_purchase_predictions")
+MARTS = (*DBT_MARTS, "at_risk_customers", "customer_purchase_predictions", "subscription_survival",
+         "customer_lifetime_value")
 
 
 def retention(args: list[str], env: dict[str, str], **popen) -> subprocess.CompletedProcess:

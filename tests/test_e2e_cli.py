@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 
 from tests.cli_runs import table_hashes
 
@@ -20,7 +21,7 @@ def test_run_writes_the_report_and_names_it(sample):
     report = sample.workspace.path / "reports" / "retention_report.html"
     assert f"Report: {report}" in sample.stdout
     html = report.read_text(encoding="utf-8")
-    assert html.count('src="data:image/png;base64,') == 4 and "https://" not in html
+    assert html.count('src="data:image/png;base64,') == 5 and "https://" not in html
 
 
 def test_outreach_exports_have_the_documented_columns(sample):
@@ -30,7 +31,7 @@ def test_outreach_exports_have_the_documented_columns(sample):
     assert len(at_risk) == 1 and len(churned) == 1
     assert at_risk[0].read_text().splitlines()[0] == (
         "priority_rank,customer_id,name,email,segment,reasons,value_at_risk,p_alive,days_since_last_activity,"
-        "expected_next_order_date,as_of"
+        "expected_next_order_date,as_of,value_at_stake"
     )
     assert churned[0].read_text().splitlines()[0] == (
         "customer_id,name,email,segment,churned_in_month,lost_mrr,lifetime_revenue,trailing_12m_revenue,last_active_day"
@@ -122,3 +123,41 @@ def test_the_dbt_docs_site_documents_the_published_marts_offline(sample, tmp_pat
     assert "retention_rate" in retention["columns"] and retention["metadata"]["schema"] == "marts"
     manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
     assert {"exposure.retention.retention_report", "exposure.retention.outreach_export"} <= set(manifest["exposures"])
+
+
+# ------------------------------------------------------------------------------ lifetime value and survival
+
+
+def _months_lived(start, end) -> int:
+    """Whole calendar months from start to end, a month added to a 31st landing on the month's last day: the
+    largest k with start + k months <= end (written out here, not the pipeline's SQL)."""
+    import pandas as pd
+
+    k = (end.year - start.year) * 12 + end.month - start.month
+    while k > 0 and pd.Timestamp(start) + pd.DateOffset(months=k) > pd.Timestamp(end):
+        k -= 1
+    return k
+
+
+def test_subscription_survival_matches_lifelines_on_the_sample(sample):
+    """Each subscriber's lifetime recomputed in Python from the MRR intervals, one row per subscriber, fitted by
+    lifelines directly: the mart (SQL lifetimes, aggregated counts as weights) gives the same curve."""
+    from lifelines import KaplanMeierFitter
+
+    with duckdb.connect(str(sample.workspace.warehouse), read_only=True) as con:
+        as_of = con.execute("SELECT as_of_day FROM intermediate.int_as_of_day").fetchone()[0]
+        intervals = con.execute(
+            "SELECT customer_id, valid_from, valid_to FROM intermediate.int_customer_mrr_intervals").df()
+        mart = con.execute("SELECT months_since_start, at_risk, survival, ci_lower FROM marts.subscription_survival "
+                           "WHERE group_type = 'all' ORDER BY months_since_start").df()
+    started = intervals[intervals["valid_from"].dt.date <= as_of]
+    spans = started.groupby("customer_id").agg(first=("valid_from", "min"), last=("valid_to", "max"))
+    ended = spans["last"].dt.date <= as_of
+    months = [_months_lived(f.date(), min(la.date(), as_of)) for f, la in zip(spans["first"], spans["last"],
+                                                                               strict=True)]
+    reference = KaplanMeierFitter().fit(months, ended.to_numpy(), timeline=mart["months_since_start"])
+    assert mart["at_risk"].iloc[0] == len(spans) > 100
+    for month in (1, 3, 6, 12):
+        assert mart.loc[month, "survival"] == pytest.approx(reference.survival_function_.iloc[month, 0], abs=1e-12)
+        assert mart.loc[month, "ci_lower"] == pytest.approx(reference.confidence_interval_.iloc[month, 0], abs=1e-12)
+    assert 0 < mart.loc[12, "survival"] < mart.loc[1, "survival"] <= 1

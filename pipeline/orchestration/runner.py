@@ -17,7 +17,7 @@ from pipeline.orchestration.nightly import Rebuild, planned_rebuild
 from pipeline.orchestration.tags import CLI_TAG, full_refresh_config, rebuild_tags
 from pipeline.quality.gx_run import GX_MODULES, no_usage_statistics
 
-AFTER_DBT_MODULES = ("pipeline.value.bgnbd", "pipeline.reporting.charts")
+AFTER_DBT_MODULES = ("pipeline.value.bgnbd", "pipeline.reporting.charts", "lifelines")
 # Step-level INFO lines (progress, dbt commands) on the console; Dagster's DEBUG event stream stays in the run log.
 CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -107,8 +107,8 @@ def ingest(defs: dg.Definitions, instance: dg.DagsterInstance) -> RunRecord:
 def build_quarters(
     build: dg.JobDefinition, instance: dg.DagsterInstance, tags: dict[str, str], full_refresh: bool = False
 ) -> RunRecord:
-    """The build job. The modules of its last steps (scipy for the purchase model, matplotlib for the report) are
-    imported meanwhile: its first step waits on the dbt process."""
+    """The build job. The modules of its last steps (scipy for the purchase model, lifelines for the survival
+    curves, matplotlib for the report) are imported meanwhile: its first step waits on the dbt process."""
     import_in_background(*AFTER_DBT_MODULES)
     return execute(build, instance, tags, full_refresh)
 

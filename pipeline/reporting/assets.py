@@ -28,8 +28,9 @@ class ReportSettings(dg.ConfigurableResource):
     kinds={"python", "html"},
 )
 def retention_report(context: dg.AssetExecutionContext, serving: Serving, report: ReportSettings):
-    """Headline KPIs, retention/churn trend, MRR movements, cohort heatmap and top at-risk customers, as one
-    self-contained HTML file and as metadata (floats that Dagster plots across runs, markdown charts)."""
+    """Headline KPIs, retention/churn trend, MRR movements, cohort heatmap, top at-risk customers and subscription
+    survival, as one self-contained HTML file and as metadata (floats that Dagster plots across runs, markdown
+    charts)."""
     with serving.connect() as con:
         written = write_report(con, Path(report.path))
     context.log.info(f"wrote {written.path} ({written.size_bytes:,} bytes) in {written.seconds:.1f} s")

@@ -1,9 +1,10 @@
-"""The report's charts as PNG bytes: retention and churn trend, MRR movements, cohort heatmap, top at-risk.
+"""The report's charts as PNG bytes: retention and churn trend, MRR movements, cohort heatmap, top at-risk,
+subscription survival.
 
 matplotlib's object API on the Agg canvas (no pyplot: no global figure state, safe inside a Dagster step).
 Deterministic on purpose: fixed size and dpi, the DejaVu font matplotlib ships, months as text labels, and
 no software/timestamp chunks in the PNG, so the same data gives the same bytes and a report can be diffed.
-A chart without data is still a picture that says so, so every report has the same four figures.
+A chart without data is still a picture that says so, so every report has the same five figures.
 """
 
 from __future__ import annotations
@@ -187,3 +188,46 @@ def top_at_risk(at_risk: pd.DataFrame) -> bytes:
             ax.text(value, y, f"  {value:,.0f}  {reasons}", va="center", fontsize=7.5, color="#374151")
         ax.set_xlabel("value at risk (reporting currency)")
         return _png(fig)
+
+
+SURVIVAL_COHORTS = 8  # the latest signup quarters drawn: two years of starts stay readable as lines
+SEGMENT_COLORS = ("#2563eb", "#16a34a", "#f59e0b", "#9333ea", "#0891b2", "#dc2626")
+
+
+def survival_curves(survival: pd.DataFrame) -> bytes:
+    """Share of subscribers still subscribing k months after their first MRR day (Kaplan-Meier): everyone and
+    each segment with the 95 % interval shaded on top, the latest signup quarters below."""
+    title = "Subscription survival (Kaplan-Meier)"
+    if survival.empty:
+        return _placeholder(title, "No subscriber yet")
+    with matplotlib.rc_context(STYLE):
+        fig, (top, bottom) = _figure(rows=2, height=6.0)
+        top.set_title(title, loc="left", fontweight="bold")
+        segments = survival[survival["group_type"].isin(["all", "segment"])]
+        for i, (name, curve) in enumerate(segments.groupby("group_value", sort=True)):
+            color = COLORS["net"] if name == "all" else SEGMENT_COLORS[i % len(SEGMENT_COLORS)]
+            _survival_step(top, curve, color, f"{name} (n={int(curve['at_risk'].iloc[0]):,})", band=True)
+        top.set_ylabel("% still subscribing")
+        top.legend(loc="lower left", frameon=False, ncols=2, fontsize=8)
+        cohorts = survival[survival["group_type"] == "cohort_quarter"]
+        latest = sorted(cohorts["group_value"].unique())[-SURVIVAL_COHORTS:]
+        for i, name in enumerate(latest):
+            curve = cohorts[cohorts["group_value"] == name]
+            shade = 0.35 + 0.65 * (i + 1) / len(latest)
+            _survival_step(bottom, curve, matplotlib.colormaps["Blues"](shade), name, band=False)
+        bottom.set_ylabel("% still subscribing")
+        bottom.set_xlabel("months since the first MRR day")
+        if latest:
+            bottom.legend(loc="lower left", frameon=False, ncols=4, fontsize=8, title="signup quarter")
+        for ax in (top, bottom):
+            ax.set_ylim(0, 102)
+        return _png(fig)
+
+
+def _survival_step(ax, curve: pd.DataFrame, color, label: str, band: bool) -> None:
+    curve = curve.sort_values("months_since_start")
+    months = curve["months_since_start"].astype(int).to_numpy()
+    ax.step(months, 100 * curve["survival"].astype(float), where="post", color=color, lw=1.4, label=label)
+    if band:
+        ax.fill_between(months, 100 * curve["ci_lower"].astype(float), 100 * curve["ci_upper"].astype(float),
+                        step="post", color=color, alpha=0.12, lw=0)

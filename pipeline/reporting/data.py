@@ -29,7 +29,11 @@ REVENUE_COLUMNS = (
     "gross_revenue_retention", "quick_ratio",
 )
 COHORT_COLUMNS = ("cohort_period_start", "period_offset", "cohort_size", "customers_active", "customer_retention_rate")
-AT_RISK_COLUMNS = ("priority_rank", "customer_id", "name", "segment", "value_at_risk", "reasons")
+AT_RISK_COLUMNS = ("priority_rank", "customer_id", "name", "segment", "value_at_risk", "reasons", "value_at_stake")
+SURVIVAL_COLUMNS = (
+    "group_type", "group_value", "months_since_start", "at_risk", "survival", "ci_lower", "ci_upper",
+    "median_lifetime_months",
+)
 VALIDATION_COLUMNS = (
     "check_name", "asset_key", "success", "evaluated", "unexpected", "validated_at", "failed_expectations"
 )
@@ -51,8 +55,13 @@ FROM marts.cohort_retention JOIN latest USING (cohort_period_start)
 WHERE grain = $grain ORDER BY cohort_period_start, period_offset"""
 
 AT_RISK_SQL = """
-SELECT priority_rank, customer_id, name, segment, value_at_risk, array_to_string(reasons, ', ') AS reasons
+SELECT priority_rank, customer_id, name, segment, value_at_risk, array_to_string(reasons, ', ') AS reasons,
+       value_at_stake
 FROM marts.at_risk_customers ORDER BY value_at_risk DESC, priority_rank LIMIT $top"""
+
+SURVIVAL_SQL = f"""
+SELECT {", ".join(SURVIVAL_COLUMNS)} FROM marts.subscription_survival
+ORDER BY group_type, group_value, months_since_start"""
 
 AT_RISK_COUNT_SQL = "SELECT count(*) FROM marts.at_risk_customers"
 
@@ -85,6 +94,7 @@ class ReportData:
     cohorts: pd.DataFrame
     at_risk: pd.DataFrame  # the top customers, names masked
     at_risk_total: int
+    survival: pd.DataFrame  # Kaplan-Meier curves: everyone, per segment, per signup quarter
     validation: pd.DataFrame
     ingest: dict[str, object]
     quarantine: pd.DataFrame
@@ -144,6 +154,7 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
             reader.frame("marts.at_risk_customers", AT_RISK_SQL, AT_RISK_COLUMNS, {"top": TOP_AT_RISK})
         ),
         at_risk_total=int(reader.scalar("marts.at_risk_customers", AT_RISK_COUNT_SQL) or 0),
+        survival=reader.frame("marts.subscription_survival", SURVIVAL_SQL, SURVIVAL_COLUMNS),
         validation=reader.frame("quality.validation_results", VALIDATION_SQL, VALIDATION_COLUMNS),
         ingest=ingest.iloc[0].to_dict() if len(ingest) else {},
         quarantine=reader.frame("ingest.quarantine_reasons", QUARANTINE_SQL, QUARANTINE_COLUMNS),

@@ -50,7 +50,28 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "At-risk customers",
         "Active customers showing at least one warning sign (an overdue purchase, long inactivity, falling MRR, "
         "an unpaid invoice, or a low modelled probability of still being a customer). Value at risk is the "
-        "larger of the last 12 months of revenue and 12 \u00d7 current MRR; the call priority ranks them by the "
-        "value expected to leave (value at risk \u00d7 the probability they have already gone).",
+        "larger of the last 12 months of revenue and 12 \u00d7 current MRR. The call priority ranks them by the "
+        "value at stake where a model knows the customer, else by value at risk \u00d7 the probability they "
+        "have already gone.",
+    ),
+    (
+        "Customer lifetime value",
+        "The margin a customer is expected to bring over the coming months (12 unless configured), each month "
+        "discounted. For a shop buyer: the expected number of order days (a purchase model that also estimates "
+        "whether they still buy) times the expected value of an order day. For a subscriber: current MRR times "
+        "the probability of still subscribing in each month, read from how long subscribers of the same segment "
+        "and age have stayed.",
+    ),
+    (
+        "Value at stake",
+        "The part of the lifetime value expected to be lost: for a buyer, the lifetime value \u00d7 the "
+        "probability they have already stopped buying; for a subscriber, the lifetime value \u00d7 the "
+        "probability they cancel within the horizon.",
+    ),
+    (
+        "Subscription survival",
+        "Of the subscribers who started k or more months ago, the share still subscribing k months after their "
+        "first paid day (Kaplan-Meier, which also counts subscribers who have not been around that long for the "
+        "months they have). A subscriber who pauses and comes back before today counts as having stayed.",
     ),
 )

@@ -145,11 +145,14 @@ def _latest_section(report: Report) -> str:
         '<p class="note">No month built yet.</p>'
     )
     risk_rows = [
-        [r.priority_rank, r.customer_id, r.name, r.segment, f"{float(r.value_at_risk):,.2f}", r.reasons]
+        [r.priority_rank, r.customer_id, r.name, r.segment, f"{float(r.value_at_risk):,.2f}", r.reasons,
+         _money(r.value_at_stake)]
         for r in data.at_risk.itertuples()
     ]
     risk_html = _table(
-        ("priority", "customer", "name (masked)", "segment", "value at risk", "reasons"), risk_rows, {0, 4}
+        ("priority", "customer", "name (masked)", "segment", "value at risk", "reasons", "value at stake"),
+        risk_rows,
+        {0, 4, 6},
     ) if risk_rows else '<p class="note">No customer at risk.</p>'
     return (
         f'<section id="latest"><h2>Latest months</h2>{months_html}'
@@ -157,6 +160,11 @@ def _latest_section(report: Report) -> str:
         f"total; the full list with contact details is the outreach export, not this report.</p>{risk_html}"
         "</section>"
     )
+
+
+def _money(value: object) -> str:
+    """Two decimals with thousands separators; "n/a" where no model gives a value (NULL)."""
+    return "n/a" if value is None or value != value else f"{float(value):,.2f}"
 
 
 def _definitions_section() -> str:

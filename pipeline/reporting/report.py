@@ -65,6 +65,11 @@ def build_report(con: duckdb.DuckDBPyConnection, generated_at: dt.datetime | Non
         Chart("top_at_risk", "Top at-risk customers",
               "At-risk customers with the most value at stake; names masked, #n is their call priority.",
               charts.top_at_risk(data.at_risk)),
+        Chart("subscription_survival", "Subscription survival",
+              "Kaplan-Meier estimate of the share of subscribers still subscribing k whole months after their "
+              "first day with MRR, censored at the as-of day: everyone and each segment with its 95 % interval "
+              f"(top), the latest {charts.SURVIVAL_COHORTS} signup quarters (bottom).",
+              charts.survival_curves(data.survival)),
     )
     return Report(
         data=data,

@@ -1,8 +1,8 @@
 """Which active customers are at risk, why, and whom to call first. Pure pandas over one row per customer.
 
-The input frame has one row per currently active customer with the signals computed in SQL (customer_value
-and the purchase-model predictions); the rules here are thresholds on those signals, kept out of SQL so each
-reason is unit-tested on hand-made customers.
+The input frame has one row per currently active customer with the signals computed in SQL (customer_value,
+the purchase-model predictions and the lifetime value); the rules here are thresholds on those signals, kept
+out of SQL so each reason is unit-tested on hand-made customers.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ SIGNAL_COLUMNS = (
     "oldest_open_line_issued_on",
     "trailing_12m_revenue",
     "p_alive",
+    "clv",
+    "value_at_stake",
 )
 
 
@@ -73,11 +75,19 @@ def value_at_risk(signals: pd.DataFrame) -> pd.Series:
     return np.maximum(trailing, run_rate).round(2)
 
 
+def priority_score(flagged: pd.DataFrame) -> pd.Series:
+    """The value expected to leave: value_at_stake (the expected lifetime value lost, customer_lifetime_value)
+    where a model knows the customer, else value_at_risk x (1 - p_alive), x 1 where p_alive is unknown too."""
+    p_alive = flagged["p_alive"].astype("float64")
+    trailing_rule = flagged["value_at_risk"] * np.where(p_alive.notna(), 1.0 - p_alive.fillna(0.0), 1.0)
+    at_stake = flagged["value_at_stake"].astype("float64")
+    return at_stake.where(at_stake.notna(), trailing_rule)
+
+
 def at_risk(signals: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """Customers with at least one reason, with reasons, value_at_risk and priority_rank (1 = call first).
 
-    Priority is value_at_risk x (1 - p_alive), or x 1 where p_alive is unknown (no purchase model for them):
-    the money expected to leave. Ties go to the larger value, then to the customer id for a stable order.
+    Ranked by ``priority_score``; ties go to the larger value at risk, then to the customer id for a stable order.
     """
     flags = reason_flags(signals, t)
     flagged = flags.any(axis=1)
@@ -85,10 +95,11 @@ def at_risk(signals: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     names = np.array(REASONS, dtype=object)
     out["reasons"] = [list(names[row]) for row in flags.loc[flagged, list(REASONS)].to_numpy()]
     out["value_at_risk"] = value_at_risk(out)
-    p_alive = out["p_alive"].astype("float64")
-    out["priority_score"] = out["value_at_risk"] * np.where(p_alive.notna(), 1.0 - p_alive.fillna(0.0), 1.0)
+    out["priority_score"] = priority_score(out)
     out = out.sort_values(["priority_score", "value_at_risk", "customer_id"], ascending=[False, False, True])
     out["priority_rank"] = np.arange(1, len(out) + 1)
+    for column in ("clv", "value_at_stake"):
+        out[column] = out[column].astype("float64").round(2)
     return out.reset_index(drop=True)
 
 

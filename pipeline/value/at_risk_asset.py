@@ -10,18 +10,19 @@ import pandas as pd
 from pipeline.lib.markdown import markdown_text
 from pipeline.lib.warehouse import Warehouse
 from pipeline.value.at_risk import REASONS, Thresholds, at_risk, mask_name
+from pipeline.value.clv_asset import CLV_KEY, CUSTOMER_VALUE
 from pipeline.value.purchase_model import PREDICTIONS_KEY
 
-CUSTOMER_VALUE = dg.AssetKey(["marts", "customer_value"])
 CUSTOMERS = dg.AssetKey(["staging", "stg_crm__customers"])
 AT_RISK_KEY = dg.AssetKey(["marts", "at_risk_customers"])
 
 SIGNALS_SQL = """
 SELECT cv.customer_id, cv.as_of, cv.segment, cv.last_order_day, cv.order_days, cv.median_purchase_gap_days,
        cv.current_mrr, cv.mrr_one_month_ago, cv.oldest_open_line_issued_on, cv.trailing_12m_revenue,
-       p.p_alive, c.customer_name AS name, c.email
+       p.p_alive, l.clv, l.value_at_stake, c.customer_name AS name, c.email
 FROM marts.customer_value cv
 LEFT JOIN marts.customer_purchase_predictions p USING (customer_id)
+LEFT JOIN marts.customer_lifetime_value l USING (customer_id)
 LEFT JOIN staging.stg_crm__customers c USING (customer_id)
 WHERE cv.is_active
 """
@@ -38,6 +39,8 @@ OUTPUT_COLUMNS = [
     "days_since_last_activity",
     "expected_next_order_date",
     "priority_rank",
+    "clv",
+    "value_at_stake",
 ]
 
 
@@ -74,17 +77,22 @@ def shape(flagged: pd.DataFrame) -> pd.DataFrame:
 def top_preview(table: pd.DataFrame, n: int = 10) -> str:
     """Markdown of the first n rows with names masked: metadata is seen by everyone with UI access. Ids, names
     and segments come from landing files, so they are escaped to show as the text they are."""
-    lines = ["| rank | customer | name | segment | value at risk | reasons |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| rank | customer | name | segment | value at risk | value at stake | reasons |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in table.head(n).itertuples():
         cells = (row.customer_id, mask_name(row.name), "" if pd.isna(row.segment) else row.segment, ", ".join(row.reasons))
         customer, name, segment, reasons = (markdown_text(c) for c in cells)
-        lines.append(f"| {row.priority_rank} | {customer} | {name} | {segment} | {row.value_at_risk:,.2f} | {reasons} |")
+        stake = "" if pd.isna(row.value_at_stake) else f"{row.value_at_stake:,.2f}"
+        lines.append(f"| {row.priority_rank} | {customer} | {name} | {segment} | {row.value_at_risk:,.2f} | {stake} | "
+                     f"{reasons} |")
     return "\n".join(lines)
 
 
 @dg.asset(
     key=AT_RISK_KEY,
-    deps=[CUSTOMER_VALUE, PREDICTIONS_KEY, CUSTOMERS],
+    deps=[CUSTOMER_VALUE, PREDICTIONS_KEY, CLV_KEY, CUSTOMERS],
     group_name="value",
     owners=["team:customer-success"],
     kinds={"python", "duckdb"},
@@ -109,6 +117,7 @@ def at_risk_customers(context: dg.AssetExecutionContext, warehouse: Warehouse, r
             "dagster/row_count": len(ranked),
             "active_customers": len(signals),
             "value_at_risk_total": float(ranked["value_at_risk"].sum()) if len(ranked) else 0.0,
+            "value_at_stake_total": float(ranked["value_at_stake"].sum()) if len(ranked) else 0.0,
             "reasons": dg.MetadataValue.md(reason_table),
             "top_10": dg.MetadataValue.md(top_preview(ranked)),
         }

@@ -25,6 +25,7 @@ from scipy import optimize, special
 __all__ = [
     "BgNbdFit",
     "expected_purchases",
+    "expected_purchases_if_alive",
     "fit",
     "log_likelihood",
     "p_alive",
@@ -372,6 +373,50 @@ def _expected_given_alive_factor(params: Params, t: float, x: np.ndarray, T: np.
     return factor
 
 
+def _factor(params: Params, t: float, x_arr: np.ndarray, T_arr: np.ndarray) -> np.ndarray:
+    """The given-alive factor, a == 1 exactly (a removable singularity) handled by averaging a = 1 +- 1e-4."""
+    r, alpha, a, b = params
+    if abs(a - 1.0) < 1e-6:
+        h = 1e-4
+        return 0.5 * (
+            _expected_given_alive_factor((r, alpha, 1.0 + h, b), t, x_arr, T_arr)
+            + _expected_given_alive_factor((r, alpha, 1.0 - h, b), t, x_arr, T_arr)
+        )
+    return _expected_given_alive_factor(params, t, x_arr, T_arr)
+
+
+def _check_horizon(t: object) -> float:
+    t = float(t)  # type: ignore[arg-type]
+    if not (np.isfinite(t) and t >= 0):
+        raise ValueError(f"t must be finite and >= 0, got {t!r}")
+    return t
+
+
+def _finite(result: np.ndarray, name: str, params: Params, t: float) -> np.ndarray:
+    bad = ~np.isfinite(result)
+    if np.any(bad):
+        raise FloatingPointError(
+            f"{name}: hyp2f1 did not give a finite value for {int(bad.sum())} rows (params={params}, t={t})"
+        )
+    return np.maximum(result, 0.0)  # rounding can leave -1e-17 for t -> 0
+
+
+def expected_purchases_if_alive(fit_or_params: BgNbdFit | Params, t: float, x: object, T: object) -> np.ndarray:
+    """E[X(T, T+t) | alive at T, x, T]: expected repeat purchases in the next t days of a customer still alive.
+
+    ``expected_purchases`` is this times P(alive). It does not depend on the recency t_x, so a caller that needs
+    it at many horizons can evaluate it once per distinct (x, T) and multiply by each customer's P(alive).
+    """
+    params = _check_params(fit_or_params)
+    t = _check_horizon(t)
+    x_arr, _, T_arr = _check_data(x, 0.0, T)
+    if t == 0:
+        return np.zeros(x_arr.size)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        factor = _factor(params, t, x_arr, T_arr)
+    return _finite(factor, "expected_purchases_if_alive", params, t)
+
+
 def expected_purchases(
     fit_or_params: BgNbdFit | Params, t: float, x: object, t_x: object, T: object
 ) -> np.ndarray:
@@ -386,30 +431,13 @@ def expected_purchases(
     For small t, E ~ P(alive) (r+x)/(alpha+T) t: the posterior mean purchase rate of a live customer times t.
     """
     params = _check_params(fit_or_params)
-    t = float(t)
-    if not (np.isfinite(t) and t >= 0):
-        raise ValueError(f"t must be finite and >= 0, got {t!r}")
+    t = _check_horizon(t)
     x_arr, t_arr, T_arr = _check_data(x, t_x, T)
     if t == 0:
         return np.zeros(x_arr.size)
-    r, alpha, a, b = params
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if abs(a - 1.0) < 1e-6:
-            h = 1e-4
-            factor = 0.5 * (
-                _expected_given_alive_factor((r, alpha, 1.0 + h, b), t, x_arr, T_arr)
-                + _expected_given_alive_factor((r, alpha, 1.0 - h, b), t, x_arr, T_arr)
-            )
-        else:
-            factor = _expected_given_alive_factor(params, t, x_arr, T_arr)
-        result = factor * special.expit(-_log_odds_dead(params, x_arr, t_arr, T_arr))
-    bad = ~np.isfinite(result)
-    if np.any(bad):
-        raise FloatingPointError(
-            f"expected_purchases: hyp2f1 did not give a finite value for {int(bad.sum())} rows "
-            f"(params={params}, t={t})"
-        )
-    return np.maximum(result, 0.0)  # rounding can leave -1e-17 for t -> 0
+        result = _factor(params, t, x_arr, T_arr) * special.expit(-_log_odds_dead(params, x_arr, t_arr, T_arr))
+    return _finite(result, "expected_purchases", params, t)
 
 
 # --------------------------------------------------------------------------------------------------- simulation

@@ -1,6 +1,6 @@
 """Outreach exports: CSV files for the team that calls at-risk customers and asks churned ones for feedback.
 
-Files are named by their as-of day / month, so a re-run replaces them and earlier runs' files stay. A warehouse
+Files are named by their as-of day / month, so a re-run replaces them and earlier runs' files stay. A serving file
 without data (no as-of day, no complete month) writes no file.
 
 The files are opened in spreadsheets, and names, emails, segments and ids come from landing files: a cell
@@ -19,7 +19,7 @@ from pipeline.serving.assets import SERVING_KEY, Serving
 
 AT_RISK_SQL = """
 SELECT priority_rank, customer_id, name, email, segment, array_to_string(reasons, ';') AS reasons,
-       value_at_risk, p_alive, days_since_last_activity, expected_next_order_date, as_of
+       value_at_risk, p_alive, days_since_last_activity, expected_next_order_date, as_of, value_at_stake
 FROM marts.at_risk_customers ORDER BY priority_rank
 """
 

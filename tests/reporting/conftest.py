@@ -16,6 +16,7 @@ import pytest
 from pipeline.ingest.tables import create_warehouse_tables
 from pipeline.quality.results import DDL as VALIDATION_DDL
 from pipeline.serving.publish import QUARANTINE_REASONS
+from pipeline.value.survival_asset import DDL as SURVIVAL_DDL
 
 RETENTION = """CREATE TABLE marts.retention AS SELECT * FROM (VALUES
     ('month', DATE '2024-01-01', DATE '2024-02-01', true, 100, 15, 0, 0, 10, 105, 90.0, 10.0, 90.0),
@@ -63,14 +64,28 @@ PEOPLE = [
 
 def at_risk_rows() -> list[tuple]:
     """Twelve customers; value falls with the index but priority is reversed, so 'top by value' and
-    'top by priority' differ: the first two people have the most value but the lowest priority."""
+    'top by priority' differ: the first two people have the most value but the lowest priority. The value at
+    stake is 100 x (index + 1), unknown (no model) for the second customer."""
     rows = []
     for i, (name, email) in enumerate(PEOPLE):
         rows.append((
             "2024-04-15", f"cus_{i:03d}", name, email, "smb", ["inactive"] if i % 2 else ["overdue_purchase"],
-            10_000.0 - 500 * i, 0.5, 40 + i, None, len(PEOPLE) - i,
+            10_000.0 - 500 * i, 0.5, 40 + i, None, len(PEOPLE) - i, 5_000.0, None if i == 1 else 100.0 * (i + 1),
         ))
     return rows
+
+
+# Kaplan-Meier rows as subscription_survival writes them: everyone, two segments, one signup quarter.
+SURVIVAL = """INSERT INTO marts.subscription_survival VALUES
+    ('2024-04-15', 'all', 'all', 0, 10, 1, 0, 0.9, 0.54, 0.98, 3.0),
+    ('2024-04-15', 'all', 'all', 1, 9, 2, 1, 0.7, 0.35, 0.88, 3.0),
+    ('2024-04-15', 'all', 'all', 2, 6, 1, 0, 0.58, 0.25, 0.80, 3.0),
+    ('2024-04-15', 'all', 'all', 3, 5, 2, 3, 0.35, 0.09, 0.63, 3.0),
+    ('2024-04-15', 'segment', 'smb', 0, 6, 1, 0, 0.83, 0.27, 0.97, NULL),
+    ('2024-04-15', 'segment', 'smb', 1, 5, 0, 1, 0.83, 0.27, 0.97, NULL),
+    ('2024-04-15', 'segment', 'enterprise', 0, 4, 0, 0, 1.0, 1.0, 1.0, NULL),
+    ('2024-04-15', 'cohort_quarter', '2024-Q1', 0, 10, 1, 0, 0.9, 0.54, 0.98, 3.0),
+    ('2024-04-15', 'cohort_quarter', '2024-Q1', 1, 9, 2, 1, 0.7, 0.35, 0.88, 3.0)"""
 
 
 def build_warehouse(path: Path, failing_suite: bool = False) -> Path:
@@ -85,10 +100,13 @@ def build_warehouse(path: Path, failing_suite: bool = False) -> Path:
         con.execute(
             """CREATE TABLE marts.at_risk_customers (as_of DATE, customer_id VARCHAR, name VARCHAR,
                email VARCHAR, segment VARCHAR, reasons VARCHAR[], value_at_risk DOUBLE, p_alive DOUBLE,
-               days_since_last_activity BIGINT, expected_next_order_date DATE, priority_rank BIGINT)"""
+               days_since_last_activity BIGINT, expected_next_order_date DATE, priority_rank BIGINT,
+               clv DOUBLE, value_at_stake DOUBLE)"""
         )
-        con.executemany("INSERT INTO marts.at_risk_customers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.executemany("INSERT INTO marts.at_risk_customers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         at_risk_rows())
+        con.execute(SURVIVAL_DDL)
+        con.execute(SURVIVAL)
         _quality_rows(con, failing_suite)
     return path
 

@@ -12,6 +12,7 @@ from pipeline.reporting.data import read_report_data
 from pipeline.reporting.kpis import complete_months
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CHARTS = ["retention_trend", "mrr_movements", "cohort_heatmap", "top_at_risk", "survival_curves"]
 
 
 @pytest.fixture
@@ -23,10 +24,11 @@ def inputs(con):
         "mrr_movements": (charts.mrr_movements, months),
         "cohort_heatmap": (charts.cohort_heatmap, data.cohorts),
         "top_at_risk": (charts.top_at_risk, data.at_risk),
+        "survival_curves": (charts.survival_curves, data.survival),
     }
 
 
-@pytest.mark.parametrize("name", ["retention_trend", "mrr_movements", "cohort_heatmap", "top_at_risk"])
+@pytest.mark.parametrize("name", CHARTS)
 def test_chart_is_a_valid_deterministic_png(inputs, name):
     function, frame = inputs[name]
     png = function(frame)
@@ -38,17 +40,18 @@ def test_chart_is_a_valid_deterministic_png(inputs, name):
     assert b"Matplotlib" not in png and b"Software" not in png  # no version or tool stamp
 
 
-@pytest.mark.parametrize("name", ["retention_trend", "mrr_movements", "cohort_heatmap", "top_at_risk"])
+@pytest.mark.parametrize("name", CHARTS)
 def test_different_data_gives_a_different_picture(inputs, name):
     function, frame = inputs[name]
     changed = frame.copy()
     column = {"retention_trend": "retention_rate", "mrr_movements": "churned_mrr",
-              "cohort_heatmap": "customer_retention_rate", "top_at_risk": "value_at_risk"}[name]
+              "cohort_heatmap": "customer_retention_rate", "top_at_risk": "value_at_risk",
+              "survival_curves": "survival"}[name]
     changed[column] = changed[column].astype(float) * 0.5
     assert function(changed) != function(frame)
 
 
-@pytest.mark.parametrize("name", ["retention_trend", "mrr_movements", "cohort_heatmap", "top_at_risk"])
+@pytest.mark.parametrize("name", CHARTS)
 def test_no_data_still_draws_a_picture(inputs, name):
     function, frame = inputs[name]
     png = function(frame.head(0))

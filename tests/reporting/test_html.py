@@ -28,11 +28,11 @@ def test_nothing_is_loaded_from_outside_the_file(html):
     for external in ("http://", "https://", "<script", "<link", "@import", "url(", "//fonts", "<iframe"):
         assert external not in lowered, external
     sources = re.findall(r'src="([^"]*)"', html)
-    assert len(sources) == 4 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert len(sources) == 5 and all(s.startswith("data:image/png;base64,") for s in sources)
 
 
 def test_every_chart_is_an_inlined_png(html):
-    for chart in ("retention_trend", "mrr_movements", "cohort_heatmap", "top_at_risk"):
+    for chart in ("retention_trend", "mrr_movements", "cohort_heatmap", "top_at_risk", "subscription_survival"):
         match = re.search(rf'<figure id="{chart}"><img src="data:image/png;base64,([^"]+)"', html)
         assert match, chart
         assert base64.b64decode(match.group(1)).startswith(b"\x89PNG")
@@ -50,6 +50,17 @@ def test_top_at_risk_is_by_value(html):
     assert "cus_000" in html and "cus_009" in html
     assert "cus_010" not in html and "cus_011" not in html
     assert "12 customers at risk" in html
+
+
+def test_top_at_risk_shows_the_value_at_stake_last(html):
+    """The value at stake is the last column; a customer no model knows shows n/a."""
+    section = html[html.index("Top at-risk customers by value"):]
+    header = re.search(r"<thead><tr>(.*?)</tr></thead>", section).group(1)
+    assert re.findall(r">([^<]+)</th>", header)[-2:] == ["reasons", "value at stake"]
+    first = re.search(r"<tbody><tr>(.*?)</tr>", section).group(1)
+    assert first.startswith("<td class=num>12</td><td>cus_000</td>") and first.endswith("<td class=num>100.00</td>")
+    second = section.split("</tr>")[2]
+    assert "cus_001" in second and second.endswith("<td class=num>n/a</td>")
 
 
 def test_kpis_with_change_against_the_previous_month(html):
@@ -87,4 +98,5 @@ def test_an_empty_warehouse_still_gives_a_report(tmp_path):
     assert "No complete month yet" in html
     missing = html.split("Not built yet: ")[1].split(".</p>")[0].split(", ")
     assert "marts.retention" in missing and len(missing) == len(set(missing))
-    assert len(re.findall(r'src="data:image/png;base64,', html)) == 4
+    assert len(re.findall(r'src="data:image/png;base64,', html)) == 5
+    assert "marts.subscription_survival" in missing

@@ -13,7 +13,8 @@ from pipeline.reporting.report import build_report
 from pipeline.serving.assets import Serving
 from tests.reporting.conftest import PEOPLE
 
-CHARTS = ("chart_retention_trend", "chart_mrr_movements", "chart_cohort_heatmap", "chart_top_at_risk")
+CHARTS = ("chart_retention_trend", "chart_mrr_movements", "chart_cohort_heatmap", "chart_top_at_risk",
+          "chart_subscription_survival")
 
 
 @pytest.fixture(scope="module")

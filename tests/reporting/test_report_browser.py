@@ -16,7 +16,7 @@ import pytest
 from pipeline.reporting.report import write_report
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHARTS = ("retention_trend", "mrr_movements", "cohort_heatmap", "top_at_risk")
+CHARTS = ("retention_trend", "mrr_movements", "cohort_heatmap", "top_at_risk", "subscription_survival")
 KPIS = ("retention_rate", "churn_rate", "gross_mrr_churn_rate", "net_revenue_retention", "mrr_end",
         "customers_end", "at_risk_customers")
 
@@ -83,7 +83,7 @@ def test_report_opens_offline_with_kpis_and_charts_visible(browser, report_file,
     screenshot = tmp_path / "retention_report.png"
     page.screenshot(path=str(screenshot), full_page=True)
     page.close()
-    assert screenshot.stat().st_size > 50_000  # a page with four charts, not a blank one
+    assert screenshot.stat().st_size > 50_000  # a page with five charts, not a blank one
     artifacts = request.config.rootpath / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     shutil.copy(screenshot, artifacts / "retention_report.png")

@@ -33,6 +33,8 @@ def customer(customer_id, **signals):
         "oldest_open_line_issued_on": None,
         "trailing_12m_revenue": 0.0,
         "p_alive": None,
+        "clv": None,
+        "value_at_stake": None,
     }
     return {**base, **signals}
 
@@ -123,6 +125,23 @@ def test_ranking_by_expected_loss_then_value():
     assert ranked["priority_score"].round(6).tolist() == [700.0, 600.0, 600.0, 120.0]
 
 
+def test_ranking_by_expected_lifetime_value_lost_where_a_model_knows_the_customer():
+    """value_at_stake (customer_lifetime_value) ranks the customers a model covers; the others keep the trailing
+    rule. A buyer with CLV 900 and p_alive 0.4 loses 900 x 0.6 = 540 in expectation; a subscriber with CLV 2,000
+    and a 10 % chance of cancelling within the horizon 200, though their trailing value (12 x 300 = 3,600) is the
+    largest; a customer no model knows keeps value at risk x 1 = 300."""
+    rows = frame(
+        customer("buyer", trailing_12m_revenue=400.0, p_alive=0.4, clv=900.0, value_at_stake=900.0 * 0.6),
+        customer("subscriber", current_mrr=300.0, mrr_one_month_ago=400.0, clv=2000.0, value_at_stake=200.0),
+        customer("unknown", current_mrr=25.0, mrr_one_month_ago=30.0),
+        customer("fine", current_mrr=100.0, mrr_one_month_ago=100.0, clv=5000.0, value_at_stake=4000.0),
+    )
+    ranked = at_risk(rows, DEFAULTS)
+    assert ranked["customer_id"].tolist() == ["buyer", "unknown", "subscriber"]  # "fine" has no reason
+    assert ranked["priority_score"].round(6).tolist() == [540.0, 300.0, 200.0]
+    assert ranked["value_at_stake"].tolist()[0] == 540.0 and pd.isna(ranked["value_at_stake"].tolist()[1])
+
+
 def test_published_columns_and_next_order_date():
     ranked = at_risk(
         frame(customer("h", last_order_day=D(2025, 5, 1), order_days=4, median_purchase_gap_days=14.5)),
@@ -144,6 +163,8 @@ def test_published_columns_and_next_order_date():
         "days_since_last_activity",
         "expected_next_order_date",
         "priority_rank",
+        "clv",
+        "value_at_stake",
     ]
 
 
