@@ -10,8 +10,12 @@ import datetime as dt
 import json
 from pathlib import Path
 
-# The dbt step writes its artifacts to target/dagster/dbt_models (pipeline/transform/assets.py).
-RUN_RESULTS = Path("target") / "dagster" / "dbt_models" / "run_results.json"
+from pipeline.transform.state import BuildState
+
+def run_results(warehouse: Path) -> Path:
+    """The run_results.json of the latest dbt build of `warehouse` (its BuildState's artifact folder)."""
+    return BuildState.beside(warehouse).artifacts / "run_results.json"
+
 KINDS = {"model": "models_s", "test": "data_tests_s", "unit_test": "unit_tests_s"}
 
 

@@ -120,6 +120,6 @@ def run_size(size: str, work: Path, progress=lambda line: None) -> SizeResult:
         differences=diffs[:20],
         pipeline_steps_s=timeline.step_seconds(full_log, full_started, full.wall_s),
         nightly_steps_s=timeline.step_seconds(night_log, night_started, night.wall_s),
-        nightly_dbt_s=dbt_nodes.dbt_split(REPO / "dbt_project" / dbt_nodes.RUN_RESULTS, night_started),
+        nightly_dbt_s=dbt_nodes.dbt_split(dbt_nodes.run_results(work / "warehouse.duckdb"), night_started),
         work_dir=str(work),
     )

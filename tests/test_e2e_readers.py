@@ -1,8 +1,8 @@
-"""Readers never break a run: four read-only connections on the serving file, querying in a loop, while a full
-run and a backfill of four quarters write. Both runs succeed without a single step retry, and every read sees
-one publication whole, never a mix of two."""
+"""Readers never break a run: four reader processes with read-only connections on the serving file, querying in a
+loop while a full run and a backfill of four quarters write. Both runs succeed without a single step retry, and
+every read sees one publication whole, never a mix of two."""
 
-import threading
+import multiprocessing
 import time
 
 import dagster as dg
@@ -21,43 +21,39 @@ SELECT (SELECT run_id FROM publication),
 """
 
 
-class Reader(threading.Thread):
-    """Queries the serving file until stopped; `hold` keeps one connection open the whole time."""
+def _read(con) -> tuple:
+    con.execute("BEGIN TRANSACTION")
+    row = con.execute(READ).fetchone()
+    con.execute("COMMIT")
+    return row
 
-    def __init__(self, path, hold: bool):
-        super().__init__(daemon=True)
-        self.path, self.hold = str(path), hold
-        self.stop = threading.Event()
-        self.seen: set[str] = set()
-        self.mixed: list[tuple] = []
-        self.errors: list[str] = []
-        self.reads = 0
 
-    def _read(self, con) -> None:
-        con.execute("BEGIN TRANSACTION")
-        run_id, from_marts, from_customers = con.execute(READ).fetchone()
-        con.execute("COMMIT")
-        self.seen.add(run_id)
-        self.reads += 1
-        if from_marts != from_customers:
-            self.mixed.append((run_id, from_marts, from_customers))
+def read_until_stopped(path: str, hold: bool, stop, results) -> None:
+    """One reader process (a notebook, a BI tool): queries the serving file until `stop` is set, then puts what it
+    saw on `results`. `hold` keeps one connection open the whole time; otherwise every query connects again.
 
-    def run(self) -> None:
-        con = duckdb.connect(self.path, read_only=True) if self.hold else None
+    Each reader is its own process, as users' tools are: within one process DuckDB shares one open database per
+    path, so a connection held open would also serve that process's new connections the old publication.
+    """
+    seen, mixed, errors, reads = set(), [], [], 0
+    held = duckdb.connect(path, read_only=True) if hold else None
+    while not stop.is_set():
         try:
-            while not self.stop.is_set():
-                try:
-                    if self.hold:
-                        self._read(con)
-                    else:
-                        with duckdb.connect(self.path, read_only=True) as fresh:
-                            self._read(fresh)
-                except duckdb.Error as error:
-                    self.errors.append(str(error))
-                time.sleep(0.05)
-        finally:
-            if con is not None:
-                con.close()
+            if held is not None:
+                run_id, from_marts, from_customers = _read(held)
+            else:
+                with duckdb.connect(path, read_only=True) as fresh:
+                    run_id, from_marts, from_customers = _read(fresh)
+            seen.add(run_id)
+            reads += 1
+            if from_marts != from_customers:
+                mixed.append((run_id, from_marts, from_customers))
+        except duckdb.Error as error:
+            errors.append(str(error))
+        time.sleep(0.05)
+    if held is not None:
+        held.close()
+    results.put({"hold": hold, "seen": seen, "mixed": mixed, "errors": errors[:2], "reads": reads})
 
 
 def _step_retries(workspace, monkeypatch) -> int:
@@ -72,21 +68,25 @@ def _step_retries(workspace, monkeypatch) -> int:
 def test_readers_never_break_a_run_nor_see_half_of_one(sample, tmp_path, monkeypatch):
     workspace = sample.workspace.clone(tmp_path / "readers")
     (workspace.landing / "invoices" / "invoices_reader_2024-04.csv").write_text(LATE_INVOICE)
-    readers = [Reader(workspace.serving, hold=i % 2 == 0) for i in range(4)]
+    spawn = multiprocessing.get_context("spawn")
+    stop, results = spawn.Event(), spawn.Queue()
+    readers = [spawn.Process(target=read_until_stopped, args=(str(workspace.serving), i % 2 == 0, stop, results))
+               for i in range(4)]
     for reader in readers:
         reader.start()
     try:
         full = workspace.run("run")
         backfill = workspace.run("run", "--from", "2024-Q1", "--to", "2024-Q4")
     finally:
-        for reader in readers:
-            reader.stop.set()
+        stop.set()
+        seen = [results.get(timeout=120) for _ in readers]
         for reader in readers:
             reader.join(timeout=60)
     assert full.returncode == 0, full.stderr[-3000:]
     assert backfill.returncode == 0, backfill.stderr[-3000:]
     assert _step_retries(workspace, monkeypatch) == 0
-    assert all(r.reads > 0 and not r.errors for r in readers), [r.errors[:2] for r in readers]
-    assert [r.mixed for r in readers] == [[], [], [], []]
-    assert len(set().union(*(r.seen for r in readers if not r.hold))) >= 2, "the reconnecting readers saw new runs"
-    assert all(len(r.seen) == 1 for r in readers if r.hold), "a connection held open keeps its publication"
+    assert all(r["reads"] > 0 and not r["errors"] for r in seen), seen
+    assert [r["mixed"] for r in seen] == [[], [], [], []]
+    reconnecting = set().union(*(r["seen"] for r in seen if not r["hold"]))
+    assert len(reconnecting) >= 2, "the reconnecting readers saw new runs"
+    assert all(len(r["seen"]) == 1 for r in seen if r["hold"]), "a connection held open keeps its publication"

@@ -64,7 +64,7 @@ def strict(sample, tmp_path_factory):
     rows = [f"ord_x{i},cus_x,2025-01-0{1 + i % 9} 10:00:00,{'abc' if i == 0 else '10.00'},USD,completed" for i in range(30)]
     (workspace.landing / "orders" / "orders_zz_one_bad_row.csv").write_text(
         "order_id,customer_id,ordered_at,amount,currency,status\n" + "\n".join(rows) + "\n")
-    run = workspace.run("run", **STRICTER, **CLV, RETENTION_MAX_QUARANTINE_PCT="1", RETENTION_MAX_STALENESS_HOURS="0.0001")
+    run = workspace.run("run", **STRICTER, **CLV, RETENTION_MAX_QUARANTINE_PCT="1", RETENTION_MAX_STALENESS_HOURS="0.000001")  # 3.6 ms
     assert run.returncode == 0, run.stderr[-3000:]
     return workspace, before
 

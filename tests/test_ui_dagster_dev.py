@@ -55,7 +55,7 @@ def graphql(url: str, query: str, variables: dict | None = None) -> dict:
 def dagster_dev(sample, tmp_path_factory):
     workspace = sample.workspace.clone(tmp_path_factory.mktemp("ui") / "workspace")
     tmp, env = workspace.path, workspace.env
-    shutil.copyfile(REPO / "dagster.yaml", tmp / "dagster_home" / "dagster.yaml")  # run queue, warehouse pool
+    shutil.copyfile(REPO / "deploy" / "dagster.local.yaml", tmp / "dagster_home" / "dagster.yaml")  # run queue, warehouse pool
     port = _free_port()
     dagster = str(Path(sys.executable).with_name("dagster"))
     log = (tmp / "dagster_dev.log").open("w")
@@ -133,7 +133,7 @@ def test_asset_lineage_page_in_chromium(dagster_dev):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         # Large enough that the graph fits at a zoom where nodes show full names, not "stg_bil…__invoices".
-        page = browser.new_page(viewport={"width": 6000, "height": 4000})
+        page = browser.new_page(viewport={"width": 5000, "height": 9000})  # the graph is tall
         page.goto(f"{url}/assets/exports/outreach?view=lineage&lineageScope=upstream&lineageDepth=10")
         for name in LINEAGE_NODES:
             page.get_by_text(name, exact=True).first.wait_for(state="visible", timeout=90_000)

@@ -21,9 +21,6 @@ from pipeline.lib.retries import WAREHOUSE_RETRY_POLICY, permanent_unless_transi
 from pipeline.transform.state import BuildState
 
 PARTITIONED_TAG = "partitioned"
-# Where the dbt step keeps its artifacts: one folder, so the last build's run_results.json and logs are there to
-# read, dbt's partial-parse state carries over from run to run, and target/ does not grow by a folder per run.
-STEP_TARGET = ("dagster", "dbt_models")
 WINDOW_ENV = ("DBT_RETENTION_WINDOW_START", "DBT_RETENTION_WINDOW_END")
 
 
@@ -101,9 +98,9 @@ def build_dbt_assets(
             context.log.info(f"full refresh: {refresh}")
         args = ["build", *vars_args, "--exclude-resource-type", "unit_test", *(["--full-refresh"] if refresh else [])]
         with partition_window(context):
-            invocation = dbt.cli(
-                args, context=context, raise_on_error=False, target_path=project.target_path.joinpath(*STEP_TARGET)
-            )
+            # One artifact folder per warehouse (state.py), not one per run: the latest build's results are there to
+            # read, and builds of two warehouses from one project never write the same files.
+            invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=state.artifacts)
         yield from invocation.stream()
         error = invocation.get_error()
         if error is not None:

@@ -167,7 +167,8 @@ def test_the_run_says_what_it_left_for_the_next_run(tmp_path, landing, monkeypat
     monkeypatch.setattr(staging, "stage", out_of_memory_on_invoices)
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize([ingest_landing_files], instance=instance, resources={
-            "landing": Landing(path=str(landing)), "warehouse": Warehouse(path=str(tmp_path / "w.duckdb"))})
+            "landing": Landing(path=str(landing), serving_file=str(tmp_path / "serving.duckdb")),
+            "warehouse": Warehouse(path=str(tmp_path / "w.duckdb"))})
         logs = "\n".join(e.user_message for e in instance.all_logs(result.run_id))
     metadata = result.asset_materializations_for_node("ingest_landing_files")
     manifest = next(m for m in metadata if m.asset_key == MANIFEST_KEY).metadata

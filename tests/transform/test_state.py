@@ -38,6 +38,10 @@ def test_changed_model_code_rebuilds_from_scratch_and_names_what_changed(project
     comment.write_text(comment.read_text().replace("Customer (logo) retention", "Customer retention"))
     dbt = load_dbt_project(settings)  # parsed again: a description is not code
     assert state.refresh_reason(dbt, vars_args(settings), asked=False) == ""
+    # nor are the settings, or the warehouse file's name that dbt-duckdb takes as the database name
+    elsewhere = settings.model_copy(update={"warehouse": settings.warehouse.with_name("other.duckdb"),
+                                            "reporting_currency": "EUR", "activity_window_days": 60})
+    assert state.refresh_reason(dbt, vars_args(elsewhere), asked=False) == ""
 
     model = dbt.project_dir / "models" / "marts" / "periods" / "retention.sql"
     model.write_text(model.read_text() + "\n-- a change of code\n")

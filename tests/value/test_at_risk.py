@@ -196,6 +196,7 @@ def test_metadata_preview_shows_ids_and_segments_as_text():
     ranked["name"], ranked["email"], ranked["segment"] = None, None, "**vip**\n| injected | row |"
     preview = top_preview(shape(ranked))
     lines = preview.splitlines()
-    assert len(lines) == 3 and all(line.count("|") - line.count("\\|") == 7 for line in lines)
+    cells = lines[0].count("|")  # the header's cell borders: no escaped bar in it
+    assert len(lines) == 3 and all(line.count("|") - line.count("\\|") == cells for line in lines)
     assert "\\[click\\]\\(http\\:\\/\\/evil\\.example\\)\\|x" in lines[2]
     assert "\\*\\*vip\\*\\* \\| injected \\| row \\|" in lines[2]
