@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.transform.state import BuildState
 
+
 def run_results(warehouse: Path) -> Path:
     """The run_results.json of the latest dbt build of `warehouse` (its BuildState's artifact folder)."""
     return BuildState.beside(warehouse).artifacts / "run_results.json"
