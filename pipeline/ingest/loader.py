@@ -102,7 +102,9 @@ def _apply(con: duckdb.DuckDBPyConnection, entity: Entity, source: Source, stamp
 
 def _load_checked(con: duckdb.DuckDBPyConnection, entity: Entity, source: Source, loaded_at: dt.datetime) -> list[FileResult]:
     """Apply the checked files in one transaction; returns one result per file."""
-    stamp = f"TIMESTAMP '{loaded_at.isoformat(sep=' ')}'"
+    # The load's timestamp reaches the statements below as a parameter held in a connection variable.
+    con.execute("SET VARIABLE retention_loaded_at = ?", [loaded_at])
+    stamp = "getvariable('retention_loaded_at')"
     _, missing = _column_mapping(entity, source.columns)
     try:  # everything below lands together, or (on any error or an interruption) not at all
         con.execute("BEGIN TRANSACTION")
