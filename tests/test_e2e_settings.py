@@ -183,11 +183,12 @@ def test_start_is_the_first_period_of_the_marts_and_the_partitions(switched, mon
 
 
 def test_duckdb_limits_and_the_dbt_project_folder_reach_dbt(switched):
-    _, _, _, runs = switched
+    _, switched_workspace, _, runs = switched
     command = next(line for line in runs["switched"].stderr.splitlines() if "Finished dbt command" in line)
     values = json.loads(command.split("--vars ", 1)[1].split(" --", 1)[0])
     assert (values["duckdb_memory_limit"], values["duckdb_threads"]) == ("1GB", 1)
-    assert "my_dbt_project" in runs["switched"].stderr
+    build_log = switched_workspace.warehouse.with_suffix(".dbt-state") / "last_build" / "dbt.log"
+    assert f"'profiles_dir': '{switched_workspace.path.parent / 'my_dbt_project'}'" in build_log.read_text()
 
 
 def test_nightly_cron_and_time_zone_set_the_schedule(tmp_path):
