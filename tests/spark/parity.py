@@ -19,6 +19,8 @@ import duckdb
 from pipeline.ingest.contract import ENTITIES
 from pipeline.ingest.loader import ingest_landing
 from pipeline.sample_data import generate
+from pipeline.settings import load_settings
+from pipeline.transform.project import dbt_vars
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO / "dbt_project"
@@ -59,7 +61,7 @@ def dbt_args(command: str, work_dir: Path, target: str, variables: dict[str, obj
 def dbt_on_duckdb(work_dir: Path, warehouse: Path) -> None:
     """`dbt build` on DuckDB in a subprocess, as the tests in tests/dbt do (the DuckDB file is read afterwards)."""
     dbt = str(Path(sys.executable).with_name("dbt"))
-    args = dbt_args("build", work_dir, "duckdb", {"warehouse_path": str(warehouse)})
+    args = dbt_args("build", work_dir, "duckdb", dbt_vars(load_settings(warehouse=warehouse)))
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     result = subprocess.run([dbt, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
@@ -117,8 +119,10 @@ def dbt_on_spark(work_dir: Path, spark_dir: Path) -> None:
     """`dbt build --target spark` in this process, so it runs on the SparkSession started here (4 threads)."""
     from dbt.cli.main import dbtRunner
 
+    # The pipeline's vars from the default settings (the warehouse path is not used by the spark target).
+    variables = {**dbt_vars(load_settings(warehouse=work_dir / "unused.duckdb")), "spark_dir": str(spark_dir)}
     # Unit tests of an incremental build (tag incremental_build): on Spark those models are tables, never incremental.
-    args = [*dbt_args("build", work_dir, "spark", {"spark_dir": str(spark_dir)}), "--exclude", "tag:incremental_build"]
+    args = [*dbt_args("build", work_dir, "spark", variables), "--exclude", "tag:incremental_build"]
     result = dbtRunner().invoke(args)
     if not result.success:
         failures = [
