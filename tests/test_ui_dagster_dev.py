@@ -1,7 +1,6 @@
 """`dagster dev` as a user starts it: lineage over GraphQL, a daemon-driven backfill of eight quarters, and the
 asset lineage page in a real browser (Debian Chromium through Playwright)."""
 
-import json
 import os
 import shutil
 import signal
@@ -9,11 +8,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.deploy.graphql import Client
 from tests.ui_graphql import (
     BACKFILL_QUARTERS,
     CHAIN,
@@ -43,12 +42,7 @@ def _default_sigint():
 
 
 def graphql(url: str, query: str, variables: dict | None = None) -> dict:
-    body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    request = urllib.request.Request(f"{url}/graphql", body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        payload = json.loads(response.read())
-    assert "errors" not in payload, payload.get("errors")
-    return payload["data"]
+    return Client(url)(query, variables)
 
 
 @pytest.fixture(scope="module")

@@ -99,3 +99,16 @@ class Warehouse(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
+
+
+def replace_table(warehouse: Warehouse, ddl: str, table: str, rows: object) -> None:
+    """Creates `table` anew with `ddl` (CREATE OR REPLACE, typed columns) and fills it with the data frame `rows`,
+    in one transaction: readers of the warehouse see the old table or the new one, never an empty one."""
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}")
+        con.execute(ddl)
+        if len(rows):  # type: ignore[arg-type]
+            con.register("new_rows", rows)
+            con.execute(f"INSERT INTO {table} SELECT * FROM new_rows")
+        con.execute("COMMIT")

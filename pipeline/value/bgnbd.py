@@ -20,7 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
+
+from pipeline.value import log_space
 
 __all__ = [
     "BgNbdFit",
@@ -33,12 +35,6 @@ __all__ = [
 ]
 
 Params = tuple[float, float, float, float]
-
-# Bounds on log(parameter): exp(-20) ~ 2e-9 .. exp(20) ~ 5e8. Wide enough for any sensible day-scale fit; a
-# parameter that ends on a bound means the data do not identify it (e.g. b -> infinity: nobody drops out).
-_LOG_BOUND = 20.0
-_BOUND_SLACK = 1e-6
-
 
 @dataclass(frozen=True)
 class BgNbdFit:
@@ -272,28 +268,15 @@ def fit(x: object, t_x: object, T: object, initial: Params | None = None) -> BgN
         if initial is not None
         else _default_initial(d.x, d.uT[d.iT], d.counts, d.n_customers)
     )
-    x0 = np.clip(np.log(np.asarray(start, dtype=np.float64)), -_LOG_BOUND + 1, _LOG_BOUND - 1)
-    result = optimize.minimize(
-        _objective,
-        x0,
-        args=(d,),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4,
-        options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20},
-    )
+    result = log_space.minimize(_objective, d, start, ftol=1e-13)
     params = tuple(float(v) for v in np.exp(result.x))
     ll_total = float(np.dot(d.counts, _ll_terms(params, d, gradient=False)[0]))  # type: ignore[arg-type]
     converged = bool(result.success) and bool(np.isfinite(ll_total))
     message = str(result.message)
-    at_bound = [
-        name
-        for name, value in zip(("r", "alpha", "a", "b"), result.x, strict=True)
-        if abs(value) >= _LOG_BOUND - _BOUND_SLACK
-    ]
-    if at_bound:
+    bound = log_space.at_bound(("r", "alpha", "a", "b"), result.x)
+    if bound:
         converged = False
-        message += f"; {', '.join(at_bound)} at the bound exp(+-{_LOG_BOUND:g}): not identified by these data"
+        message += bound
     if not np.any(d.x > 0):
         converged = False
         message += (

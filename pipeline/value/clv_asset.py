@@ -9,7 +9,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from pipeline.lib.warehouse import Warehouse
+from pipeline.lib.warehouse import Warehouse, replace_table
 from pipeline.value.purchase_model import FIT_KEY, HISTORIES
 from pipeline.value.survival_asset import FIRST_ACTIVE, SURVIVAL_KEY
 
@@ -167,13 +167,7 @@ def customer_lifetime_value(context: dg.AssetExecutionContext, warehouse: Wareho
         curves = con.execute(CURVES_SQL, params).df()
     bought, no_purchase_value = buyer_values(buyers, fits, terms)
     clv_rows = lifetime_values(bought, subscriber_values(subscribers, curves, terms), as_of, terms)
-    with warehouse.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        con.execute(DDL)
-        if len(clv_rows):
-            con.execute("INSERT INTO marts.customer_lifetime_value SELECT * FROM clv_rows")
-        con.execute("COMMIT")
+    replace_table(warehouse, DDL, "marts.customer_lifetime_value", clv_rows)
     methods = clv_rows["method"].value_counts().to_dict()
     if no_purchase_value:
         context.log.warning(f"buyers get no lifetime value: {no_purchase_value}")

@@ -21,7 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
+
+from pipeline.value import log_space
 
 __all__ = [
     "GammaGammaFit",
@@ -35,8 +37,6 @@ __all__ = [
 
 Params = tuple[float, float, float]
 
-_LOG_BOUND = 20.0  # as in bgnbd.py: exp(+-20); a parameter on the bound is not identified by the data
-_BOUND_SLACK = 1e-6
 _GTOL_ACCEPT = 1e-6  # gradient of the mean log-likelihood in log-parameters below which the fit is at its optimum
 # |r| above this between frequency and average value and the independence assumption is doubtful (the
 # threshold the model's authors and the lifetimes library suggest checking against).
@@ -218,16 +218,7 @@ def fit(x: object, m: object, initial: Params | None = None) -> GammaGammaFit:
         raise ValueError("x, m: no repeat buyers to fit")
     d = _Data.of(x_arr, m_arr)
     start = _check_params(initial) if initial is not None else _default_initial(m_arr)
-    x0 = np.clip(np.log(np.asarray(start, dtype=np.float64)), -_LOG_BOUND + 1, _LOG_BOUND - 1)
-    result = optimize.minimize(
-        _objective,
-        x0,
-        args=(d,),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3,
-        options={"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-8, "maxcor": 20},
-    )
+    result = log_space.minimize(_objective, d, start, ftol=1e-12)
     params = tuple(float(v) for v in np.exp(result.x))
     ll_total = float(_ll_rows(params, d).sum())  # type: ignore[arg-type]
     # L-BFGS-B can end its line search "ABNORMAL" at the optimum, where the mean log-likelihood of many customers
@@ -235,10 +226,10 @@ def fit(x: object, m: object, initial: Params | None = None) -> GammaGammaFit:
     flat = bool(np.all(np.abs(_objective(result.x, d)[1]) < _GTOL_ACCEPT))
     converged = (bool(result.success) or flat) and bool(np.isfinite(ll_total))
     message = str(result.message)
-    at_bound = [n for n, v in zip(("p", "q", "gamma"), result.x, strict=True) if abs(v) >= _LOG_BOUND - _BOUND_SLACK]
-    if at_bound:
+    bound = log_space.at_bound(("p", "q", "gamma"), result.x)
+    if bound:
         converged = False
-        message += f"; {', '.join(at_bound)} at the bound exp(+-{_LOG_BOUND:g}): not identified by these data"
+        message += bound
     if params[1] <= 1.0:
         converged = False
         message += "; q <= 1: the population's mean transaction value is infinite, no expected value exists"

@@ -10,7 +10,7 @@ fits the curves.
 import dagster as dg
 import pandas as pd
 
-from pipeline.lib.warehouse import Warehouse
+from pipeline.lib.warehouse import Warehouse, replace_table
 
 MRR_INTERVALS = dg.AssetKey(["intermediate", "int_customer_mrr_intervals"])
 FIRST_ACTIVE = dg.AssetKey(["intermediate", "int_customers_first_active"])
@@ -91,13 +91,7 @@ def subscription_survival(context: dg.AssetExecutionContext, warehouse: Warehous
     with warehouse.connect(read_only=True) as con:
         lifetimes, as_of = read_lifetimes(con)
     curve_rows = survival_rows(lifetimes, as_of)
-    with warehouse.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        con.execute(DDL)
-        if len(curve_rows):
-            con.execute("INSERT INTO marts.subscription_survival SELECT * FROM curve_rows")
-        con.execute("COMMIT")
+    replace_table(warehouse, DDL, "marts.subscription_survival", curve_rows)
     subscribers = int(lifetimes["subscribers"].sum()) if len(lifetimes) else 0
     ended = int(lifetimes.loc[lifetimes["ended"], "subscribers"].sum()) if len(lifetimes) else 0
     context.log.info(f"{subscribers} subscribers, {ended} lifetimes ended, {len(curve_rows)} curve rows")
